@@ -1,0 +1,36 @@
+# Two entry points a fresh machine needs: `make demo` and `make test`.
+# Each creates .venv and installs what it needs (idempotent; a stamp file skips reinstalling).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: demo test bench venv redis clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+# redis-server for the ledger tests: from Debian's packages when it is missing.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (apt)"; \
+	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null || \
+	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); }
+
+demo: $(STAMP)
+	$(BIN)/compliance demo
+
+test: $(STAMP) redis
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest benchmarks -q --benchmark-only
+
+clean:
+	rm -rf $(VENV) .pytest_cache .benchmarks
