@@ -1,0 +1,649 @@
+"""Position-tracking scanners for the structured copy-file formats.
+
+Each scanner produces a small tree of `Node`s whose string leaves carry a `FieldMap`
+(offsets into the decoded source text). The shape checks ("a message is a string or a
+mapping", ...) live in `copyfiles`; this module only knows the syntaxes.
+
+* JSON: a complete recursive-descent parser (RFC 8259) that records, for every character of
+  every string, the source span it came from (escapes and surrogate pairs included).
+* YAML: PyYAML composes the node graph; scalar positions come from the node marks, and the
+  characters of a scalar are mapped exactly for plain, single-quoted, double-quoted (with
+  escapes and line folding) and literal (``|``) scalars. Folded (``>``) scalars and any scalar
+  whose re-decoding does not reproduce PyYAML's value are anchored at the scalar start.
+* TOML: ``tomllib`` decides the values; a light scanner finds where each ``key = value`` of
+  the top level and of each ``[[message]]`` table sits and decodes the strings again with
+  positions. A string whose re-decoding differs from tomllib's value is anchored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from compliance.io.positions import FieldMap
+
+NodeKind = Literal["map", "seq", "str", "other", "null"]
+
+
+@dataclass(slots=True)
+class Node:
+    """A value in a structured file with its source span.
+
+    ``value`` is the decoded str for "str", a list of ``(key_node, value_node)`` for "map",
+    a list of nodes for "seq", and the Python value for "other" / "null".
+    """
+
+    kind: NodeKind
+    start: int
+    end: int
+    value: Any
+    fmap: FieldMap | None = None
+
+    def leaf_spans(self) -> list[tuple[int, int]]:
+        """Spans of every leaf under this node (for the lines a message occupies)."""
+        if self.kind == "map":
+            out: list[tuple[int, int]] = []
+            for k, v in self.value:
+                out.extend(k.leaf_spans())
+                out.extend(v.leaf_spans())
+            return out or [(self.start, self.end)]
+        if self.kind == "seq":
+            out = [span for item in self.value for span in item.leaf_spans()]
+            return out or [(self.start, self.end)]
+        return [(self.start, self.end)]
+
+
+class ScanError(ValueError):
+    """A syntax error at a source offset."""
+
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+
+
+# --------------------------------------------------------------------------------------- JSON
+
+_JSON_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_JSON_WS = " \t\n\r"
+
+
+class JsonScanner:
+    """Parse JSON text into `Node`s with exact per-character string positions."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def parse(self) -> Node:
+        """Parse the whole text as one JSON value."""
+        self._ws()
+        if self.pos >= len(self.text):
+            raise ScanError(self.pos, "expected a JSON value, found end of file")
+        node = self._value()
+        self._ws()
+        if self.pos < len(self.text):
+            raise ScanError(self.pos, "expected end of file after the JSON value")
+        return node
+
+    def _ws(self) -> None:
+        text, n = self.text, len(self.text)
+        while self.pos < n and text[self.pos] in _JSON_WS:
+            self.pos += 1
+
+    def _value(self) -> Node:
+        if self.pos >= len(self.text):
+            raise ScanError(self.pos, "expected a JSON value, found end of file")
+        c = self.text[self.pos]
+        if c == "{":
+            return self._object()
+        if c == "[":
+            return self._array()
+        if c == '"':
+            return self._string()
+        for word, value in (("true", True), ("false", False), ("null", None)):
+            if self.text.startswith(word, self.pos):
+                start = self.pos
+                self.pos += len(word)
+                return Node("null" if value is None else "other", start, self.pos, value)
+        match = _JSON_NUMBER.match(self.text, self.pos)
+        if match and match.end() > self.pos:
+            self.pos = match.end()
+            raw = match.group()
+            number: Any = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+            return Node("other", match.start(), match.end(), number)
+        raise ScanError(self.pos, f"expected a JSON value, found {c!r}")
+
+    def _object(self) -> Node:
+        start = self.pos
+        self.pos += 1
+        items: list[tuple[Node, Node]] = []
+        self._ws()
+        if self.text.startswith("}", self.pos):
+            self.pos += 1
+            return Node("map", start, self.pos, items)
+        while True:
+            self._ws()
+            if not self.text.startswith('"', self.pos):
+                raise ScanError(self.pos, "expected a string key in double quotes")
+            key = self._string()
+            self._ws()
+            if not self.text.startswith(":", self.pos):
+                raise ScanError(self.pos, "expected ':' after the key")
+            self.pos += 1
+            self._ws()
+            items.append((key, self._value()))
+            self._ws()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            if self.text.startswith("}", self.pos):
+                self.pos += 1
+                return Node("map", start, self.pos, items)
+            raise ScanError(self.pos, "expected ',' or '}' in object")
+
+    def _array(self) -> Node:
+        start = self.pos
+        self.pos += 1
+        items: list[Node] = []
+        self._ws()
+        if self.text.startswith("]", self.pos):
+            self.pos += 1
+            return Node("seq", start, self.pos, items)
+        while True:
+            self._ws()
+            items.append(self._value())
+            self._ws()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            if self.text.startswith("]", self.pos):
+                self.pos += 1
+                return Node("seq", start, self.pos, items)
+            raise ScanError(self.pos, "expected ',' or ']' in array")
+
+    def _hex4(self, at: int) -> int:
+        digits = self.text[at : at + 4]
+        if len(digits) != 4 or not all(ch in "0123456789abcdefABCDEF" for ch in digits):
+            raise ScanError(at, "expected 4 hex digits after \\u")
+        return int(digits, 16)
+
+    def _string(self) -> Node:
+        text, n = self.text, len(self.text)
+        start = self.pos
+        i = start + 1
+        chars: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        while True:
+            if i >= n:
+                raise ScanError(start, "unterminated string")
+            c = text[i]
+            if c == '"':
+                break
+            if c == "\\":
+                e = text[i + 1] if i + 1 < n else ""
+                if e in _JSON_ESCAPES:
+                    chars.append(_JSON_ESCAPES[e])
+                    starts.append(i)
+                    ends.append(i + 2)
+                    i += 2
+                    continue
+                if e == "u":
+                    code = self._hex4(i + 2)
+                    end = i + 6
+                    if 0xD800 <= code < 0xDC00 and text.startswith("\\u", end):
+                        low = self._hex4(end + 2)
+                        if 0xDC00 <= low < 0xE000:
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            end += 6
+                    chars.append(chr(code))
+                    starts.append(i)
+                    ends.append(end)
+                    i = end
+                    continue
+                raise ScanError(i, f"invalid escape {text[i:i + 2]!r} in string")
+            if ord(c) < 0x20:
+                raise ScanError(i, "control character in string (escape it)")
+            chars.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+            i += 1
+        self.pos = i + 1
+        value = "".join(chars)
+        fmap = FieldMap.mapped(starts, ends) if chars else FieldMap.contiguous(start + 1, 0)
+        return Node("str", start, self.pos, value, fmap)
+
+
+# --------------------------------------------------------------------------------------- YAML
+
+_YAML_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
+    "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85",
+    "_": "\xa0", "L": "\u2028", "P": "\u2029",
+}
+_YAML_HEX = {"x": 2, "u": 4, "U": 8}
+_BREAKS = "\r\n"
+
+
+@dataclass(slots=True)
+class _Decoded:
+    chars: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    literal_ws: list[bool] = field(default_factory=list)
+
+    def add(self, ch: str, start: int, end: int, literal_ws: bool = False) -> None:
+        self.chars.append(ch)
+        self.starts.append(start)
+        self.ends.append(end)
+        self.literal_ws.append(literal_ws)
+
+    def value(self) -> str:
+        return "".join(self.chars)
+
+
+def _break_len(text: str, i: int) -> int:
+    if text.startswith("\r\n", i):
+        return 2
+    return 1 if i < len(text) and text[i] in _BREAKS else 0
+
+
+def decode_yaml_flow(inner: str, base: int, style: str | None) -> _Decoded:
+    """Decode a plain / single-quoted / double-quoted YAML scalar body with positions.
+
+    Implements line folding (one break → space, n breaks → n-1 newlines, whitespace around
+    breaks dropped) and, for double quotes, escapes including escaped line breaks.
+    """
+    out = _Decoded()
+    i, n = 0, len(inner)
+    double = style == '"'
+    single = style == "'"
+    while i < n:
+        c = inner[i]
+        if double and c == "\\":
+            e = inner[i + 1] if i + 1 < n else ""
+            blen = _break_len(inner, i + 1)
+            if blen:
+                j = i + 1 + blen
+                while j < n and inner[j] in " \t":
+                    j += 1
+                i = j
+                continue
+            if e in _YAML_ESCAPES:
+                out.add(_YAML_ESCAPES[e], base + i, base + i + 2)
+                i += 2
+                continue
+            if e in _YAML_HEX:
+                width = _YAML_HEX[e]
+                digits = inner[i + 2 : i + 2 + width]
+                out.add(chr(int(digits, 16)), base + i, base + i + 2 + width)
+                i += 2 + width
+                continue
+            raise ValueError("unknown escape")
+        if single and c == "'" and inner.startswith("''", i):
+            out.add("'", base + i, base + i + 2)
+            i += 2
+            continue
+        blen = _break_len(inner, i)
+        if blen:
+            while out.literal_ws and out.literal_ws[-1]:
+                for seq in (out.chars, out.starts, out.ends, out.literal_ws):
+                    seq.pop()
+            breaks = [(i, i + blen)]
+            j = i + blen
+            while True:
+                k = j
+                while k < n and inner[k] in " \t":
+                    k += 1
+                b2 = _break_len(inner, k)
+                if b2:
+                    breaks.append((k, k + b2))
+                    j = k + b2
+                    continue
+                j = k
+                break
+            if len(breaks) == 1:
+                out.add(" ", base + breaks[0][0], base + breaks[0][1])
+            else:
+                for s, e in breaks[1:]:
+                    out.add("\n", base + s, base + e)
+            i = j
+            continue
+        out.add(c, base + i, base + i + 1, literal_ws=c in " \t")
+        i += 1
+    return out
+
+
+def decode_yaml_literal(raw: str, base: int) -> _Decoded | None:
+    """Decode a literal block scalar (``|``, ``|-``, ``|+``) before chomping; None if unsure."""
+    header_end = 0
+    while header_end < len(raw) and raw[header_end] not in _BREAKS:
+        header_end += 1
+    header = raw[:header_end].split("#", 1)[0].strip()
+    if not re.fullmatch(r"\|[+-]?", header):
+        return None  # explicit indentation indicator, or folded: not mapped
+    out = _Decoded()
+    lines: list[tuple[int, int, int]] = []  # (content start, content end, break end)
+    i = header_end + _break_len(raw, header_end)
+    while i < len(raw):
+        j = i
+        while j < len(raw) and raw[j] not in _BREAKS:
+            j += 1
+        lines.append((i, j, j + _break_len(raw, j)))
+        i = j + _break_len(raw, j)
+    indent = None
+    for s, e, _ in lines:
+        body = raw[s:e]
+        if body.strip(" "):
+            indent = len(body) - len(body.lstrip(" "))
+            break
+    if indent is None:
+        return out
+    for s, e, b in lines:
+        body = raw[s:e]
+        if body.strip(" "):
+            if len(body) - len(body.lstrip(" ")) < indent:
+                break
+            for k in range(s + indent, e):
+                out.add(raw[k], base + k, base + k + 1)
+        if b > e:
+            out.add("\n", base + e, base + b)
+    return out
+
+
+def yaml_scalar_map(source: str, start: int, end: int, value: str, style: str | None) -> FieldMap:
+    """The `FieldMap` of a YAML scalar spanning ``source[start:end]`` whose value is `value`."""
+    raw = source[start:end]
+    try:
+        if style in ('"', "'"):
+            if raw[1:-1] == value:
+                return FieldMap.contiguous(start + 1, len(value))
+            decoded = decode_yaml_flow(raw[1:-1], start + 1, style)
+        elif style is None:
+            if raw == value:
+                return FieldMap.contiguous(start, len(value))
+            decoded = decode_yaml_flow(raw, start, None)
+        elif style == "|":
+            maybe = decode_yaml_literal(raw, start)
+            if maybe is None:
+                return FieldMap.anchored(start, len(value))
+            decoded = maybe
+            full = decoded.value()
+            rest = full[len(value) :]
+            if full.startswith(value) and not rest.strip("\n"):
+                return FieldMap.mapped(decoded.starts[: len(value)], decoded.ends[: len(value)])
+            return FieldMap.anchored(start, len(value))
+        else:
+            return FieldMap.anchored(start, len(value))
+    except (ValueError, IndexError):
+        return FieldMap.anchored(start, len(value))
+    if decoded.value() != value:
+        return FieldMap.anchored(start, len(value))
+    if not value:
+        return FieldMap.contiguous(start + (1 if style else 0), 0)
+    return FieldMap.mapped(decoded.starts, decoded.ends)
+
+
+def yaml_tree(source: str) -> tuple[Node | None, list[tuple[int, int]]]:
+    """Compose YAML `source` into `Node`s; also return the spans of every scalar.
+
+    Raises:
+        yaml.MarkedYAMLError: syntax errors (with marks).
+        ScanError: anchors/aliases or other constructs copy files do not use.
+    """
+    import yaml
+
+    root = yaml.compose(source, Loader=yaml.SafeLoader)
+    spans: list[tuple[int, int]] = []
+    if root is None:
+        return None, spans
+
+    def convert(node: yaml.Node) -> Node:
+        s, e = node.start_mark.index, node.end_mark.index
+        if isinstance(node, yaml.ScalarNode):
+            spans.append((s, e))
+            if node.tag == "tag:yaml.org,2002:null":
+                return Node("null", s, e, None)
+            fmap = yaml_scalar_map(source, s, e, node.value, node.style)
+            return Node("str", s, e, node.value, fmap)
+        if isinstance(node, yaml.SequenceNode):
+            return Node("seq", s, e, [convert(child) for child in node.value])
+        if isinstance(node, yaml.MappingNode):
+            return Node("map", s, e, [(convert(k), convert(v)) for k, v in node.value])
+        raise ScanError(s, f"unsupported YAML node {type(node).__name__}")
+
+    return convert(root), spans
+
+
+# --------------------------------------------------------------------------------------- TOML
+
+_TOML_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\", "e": "\x1b"}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+_TOML_HEX = {"x": 2, "u": 4, "U": 8}
+
+
+@dataclass(slots=True)
+class TomlValue:
+    """Where a TOML value sits: its span, and for strings the decoded text and map."""
+
+    start: int
+    end: int
+    decoded: str | None = None
+    fmap: FieldMap | None = None
+    items: list[TomlValue] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TomlLayout:
+    """Positions found by `scan_toml`.
+
+    ``values[(table, key)]``: table is ``()`` for the top level, ``("message", i)`` for the
+    i-th ``[[message]]`` (0-based), ``("table", name)`` otherwise; key is the dotted key.
+    """
+
+    values: dict[tuple[tuple[Any, ...], str], TomlValue] = field(default_factory=dict)
+    comments: list[tuple[int, str]] = field(default_factory=list)
+    message_headers: list[int] = field(default_factory=list)
+    table_ends: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+
+class _TomlScanner:
+    def __init__(self, text: str, message_table: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.layout = TomlLayout()
+        self.table: tuple[Any, ...] = ()
+        self.message_table = message_table
+
+    def run(self) -> TomlLayout:
+        text, n = self.text, len(self.text)
+        while self.pos < n:
+            c = text[self.pos]
+            if c in " \t\r\n":
+                self.pos += 1
+            elif c == "#":
+                self._comment()
+            elif c == "[":
+                self._header()
+            else:
+                key_start = self.pos
+                key = self._key()
+                self._spaces()
+                if not text.startswith("=", self.pos):
+                    raise ScanError(self.pos, "expected '='")
+                self.pos += 1
+                self._spaces()
+                value = self._value()
+                self.layout.values[(self.table, key)] = value
+                self.layout.table_ends[self.table] = value.end
+                del key_start
+        return self.layout
+
+    def _spaces(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t":
+            self.pos += 1
+
+    def _trivia(self) -> None:
+        while self.pos < len(self.text):
+            c = self.text[self.pos]
+            if c in " \t\r\n":
+                self.pos += 1
+            elif c == "#":
+                self._comment()
+            else:
+                return
+
+    def _comment(self) -> None:
+        start = self.pos
+        end = start
+        while end < len(self.text) and self.text[end] not in _BREAKS:
+            end += 1
+        self.layout.comments.append((start, self.text[start + 1 : end]))
+        self.pos = end
+
+    def _header(self) -> None:
+        start = self.pos
+        array = self.text.startswith("[[", start)
+        close = "]]" if array else "]"
+        self.pos += 2 if array else 1
+        self._spaces()
+        name = self._key()
+        self._spaces()
+        if not self.text.startswith(close, self.pos):
+            raise ScanError(self.pos, f"expected {close!r}")
+        self.pos += len(close)
+        if array and name == self.message_table:
+            self.table = (self.message_table, len(self.layout.message_headers))
+            self.layout.message_headers.append(start)
+            self.layout.table_ends[self.table] = self.pos
+        else:
+            self.table = ("table", name)
+
+    def _key(self) -> str:
+        parts: list[str] = []
+        while True:
+            self._spaces()
+            if self.text.startswith('"', self.pos) or self.text.startswith("'", self.pos):
+                parts.append(self._string().decoded or "")
+            else:
+                m = _BARE_KEY.match(self.text, self.pos)
+                if not m:
+                    raise ScanError(self.pos, "expected a key")
+                parts.append(m.group())
+                self.pos = m.end()
+            self._spaces()
+            if self.text.startswith(".", self.pos):
+                self.pos += 1
+                continue
+            return ".".join(parts)
+
+    def _value(self) -> TomlValue:
+        text = self.text
+        c = text[self.pos] if self.pos < len(text) else ""
+        if c in "\"'":
+            return self._string()
+        if c == "[":
+            start = self.pos
+            self.pos += 1
+            items: list[TomlValue] = []
+            while True:
+                self._trivia()
+                if text.startswith("]", self.pos):
+                    self.pos += 1
+                    return TomlValue(start, self.pos, items=items)
+                items.append(self._value())
+                self._trivia()
+                if text.startswith(",", self.pos):
+                    self.pos += 1
+        if c == "{":
+            start = self.pos
+            self.pos += 1
+            while True:
+                self._spaces()
+                if text.startswith("}", self.pos):
+                    self.pos += 1
+                    return TomlValue(start, self.pos)
+                self._key()
+                self._spaces()
+                self.pos += 1  # '='
+                self._spaces()
+                self._value()
+                self._spaces()
+                if text.startswith(",", self.pos):
+                    self.pos += 1
+        start = self.pos
+        while self.pos < len(text) and text[self.pos] not in ",]}#\r\n":
+            self.pos += 1
+        end = self.pos
+        while end > start and text[end - 1] in " \t":
+            end -= 1
+        if end == start:
+            raise ScanError(start, "expected a value")
+        return TomlValue(start, end)
+
+    def _string(self) -> TomlValue:
+        text = self.text
+        start = self.pos
+        quote = text[start]
+        multi = text.startswith(quote * 3, start)
+        i = start + (3 if multi else 1)
+        if multi:
+            i += _break_len(text, i)
+        out = _Decoded()
+        basic = quote == '"'
+        while True:
+            if i >= len(text):
+                raise ScanError(start, "unterminated string")
+            if multi and text.startswith(quote * 3, i):
+                run = 3
+                while text.startswith(quote, i + run):
+                    run += 1
+                for k in range(run - 3):
+                    out.add(quote, i + k, i + k + 1)
+                i += run
+                break
+            c = text[i]
+            if not multi and c == quote:
+                i += 1
+                break
+            if basic and c == "\\":
+                e = text[i + 1] if i + 1 < len(text) else ""
+                if multi:
+                    j = i + 1
+                    while j < len(text) and text[j] in " \t":
+                        j += 1
+                    if _break_len(text, j):
+                        while j < len(text) and text[j] in " \t\r\n":
+                            j += 1
+                        i = j
+                        continue
+                if e in _TOML_ESCAPES:
+                    out.add(_TOML_ESCAPES[e], i, i + 2)
+                    i += 2
+                    continue
+                if e in _TOML_HEX:
+                    width = _TOML_HEX[e]
+                    out.add(chr(int(text[i + 2 : i + 2 + width], 16)), i, i + 2 + width)
+                    i += 2 + width
+                    continue
+                raise ScanError(i, "invalid escape")
+            if text.startswith("\r\n", i):
+                out.add("\n", i, i + 2)
+                i += 2
+                continue
+            out.add(c, i, i + 1)
+            i += 1
+        self.pos = i
+        value = out.value()
+        fmap = FieldMap.mapped(out.starts, out.ends) if value else FieldMap.contiguous(
+            start + (3 if multi else 1), 0
+        )
+        return TomlValue(start, i, value, fmap)
+
+
+def scan_toml(text: str, message_table: str = "message") -> TomlLayout:
+    """Locate keys, string values and comments of a TOML document (already valid TOML)."""
+    return _TomlScanner(text, message_table).run()
