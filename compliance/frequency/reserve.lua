@@ -1,0 +1,79 @@
+-- Check every cap of one send and, only if all blocking caps pass, count it in all of them.
+-- Redis runs a script atomically, so no other reservation can interleave between the
+-- reads and the writes: this is what makes "never exceed a cap" hold across processes.
+--
+-- ARGV[1]  '1' = record when allowed, '0' = peek
+-- ARGV[2]  marker TTL in ms ('0' = no marker; else the marker key is the last KEY)
+-- ARGV[3]  number of caps
+-- then per cap: kind ('c' calendar | 'r' rolling), blocking ('1'|'0'), limit, nkeys, ttl_ms
+--   rolling caps add: window_start (exclusive, µs), at (µs), member
+-- KEYS: per calendar cap its bucket keys oldest first (the send's own bucket last);
+--       per rolling cap one sorted-set key (score = µs timestamp).
+-- Timestamps travel as strings: Lua numbers print as %.14g and would lose microseconds.
+--
+-- Returns {allowed (1|0), observation per cap...}: calendar = count per bucket,
+-- rolling = ascending timestamps inside the window.
+
+local record = ARGV[1] == '1'
+local marker_ttl = tonumber(ARGV[2])
+local ncaps = tonumber(ARGV[3])
+local a = 4
+local k = 1
+local allowed = 1
+local result = {0}
+local writes = {}
+
+for i = 1, ncaps do
+  local kind = ARGV[a]
+  local blocking = ARGV[a + 1] == '1'
+  local limit = tonumber(ARGV[a + 2])
+  local nkeys = tonumber(ARGV[a + 3])
+  local ttl = ARGV[a + 4]
+  a = a + 5
+  local observed = {}
+  local count = 0
+  if kind == 'c' then
+    for j = 0, nkeys - 1 do
+      local v = tonumber(redis.call('GET', KEYS[k + j]) or '0')
+      observed[j + 1] = v
+      count = count + v
+    end
+    writes[i] = {'c', KEYS[k + nkeys - 1], ttl}
+  else
+    local window_start = ARGV[a]
+    local at = ARGV[a + 1]
+    local member = ARGV[a + 2]
+    a = a + 3
+    local hits = redis.call('ZRANGEBYSCORE', KEYS[k], '(' .. window_start, at, 'WITHSCORES')
+    for j = 2, #hits, 2 do
+      observed[#observed + 1] = tonumber(hits[j])
+    end
+    count = #observed
+    writes[i] = {'r', KEYS[k], ttl, window_start, at, member}
+  end
+  k = k + nkeys
+  if blocking and count >= limit then
+    allowed = 0
+  end
+  result[i + 1] = observed
+end
+
+result[1] = allowed
+if allowed == 1 and record then
+  for i = 1, ncaps do
+    local w = writes[i]
+    if w[1] == 'c' then
+      redis.call('INCR', w[2])
+      redis.call('PEXPIRE', w[2], w[3])
+    else
+      -- Events that no later send can see any more (the ledger expects per-recipient time order).
+      redis.call('ZREMRANGEBYSCORE', w[2], '-inf', w[4])
+      redis.call('ZADD', w[2], w[5], w[6])
+      redis.call('PEXPIRE', w[2], w[3])
+    end
+  end
+  if marker_ttl > 0 then
+    redis.call('SET', KEYS[#KEYS], '1', 'PX', marker_ttl)
+  end
+end
+return result
