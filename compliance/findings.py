@@ -6,7 +6,8 @@ audience rules. Its field names are part of the public contract (see docs and de
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as _field
 from typing import Any, Literal
 
 #: The fixed set of finding categories (design.md, "Finding categories").
@@ -66,7 +67,7 @@ class Finding:
     start: int | None = None
     end: int | None = None
     fix: str | None = None
-    explanation: tuple[str, ...] = field(default=())
+    explanation: tuple[str, ...] = _field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (explanation as a list)."""

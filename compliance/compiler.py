@@ -1,0 +1,289 @@
+"""The compiler: a `CheckedPack` → Python source → a code object (as Jinja2 does).
+
+The generated module has one function per rule kind that evaluates every rule of that kind
+inline and short-circuits (`eligibility(facts)`), plus one small function per rule for
+examples, explanations and messages. Constants were folded by the checker.
+
+Safety: rule text never becomes code. Identifiers in the generated source are either fixed
+names of this module, registered function names, or fact-group names the grammar and checker
+restricted to ``[A-Za-z][A-Za-z0-9_]*`` and which are prefixed here (``_g_shop``). Field
+names appear only as ``repr()``-quoted dictionary keys. Every constant that is not a plain
+int/bool/None/finite float/str is passed in the namespace (``_K3``), never written as source.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from compliance import ast
+from compliance.checker import HIT_FIELDS
+from compliance.evaluator import format_plain
+from compliance.functions import REGISTRY
+from compliance.model import CheckedPack, CheckedRule
+
+#: Bump when generated code changes shape: part of the disk-cache key.
+COMPILER_VERSION = "1"
+
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">",
+           ">=": ">=", "in": "in", "not_in": "not in", "and": "and", "or": "or"}
+
+
+class CompileError(Exception):
+    """The compiler met something the checker should have rejected (a bug, not user error)."""
+
+
+@dataclass
+class CompiledSource:
+    """Generated source plus the constants it refers to."""
+
+    source: str
+    constants: dict[str, Any]
+    eligibility_rules: tuple[str, ...]
+    audience_rules: tuple[str, ...]
+
+
+class _Codegen:
+    def __init__(self, pack: CheckedPack):
+        self.pack = pack
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {}
+        self._const_names: dict[tuple[type, Any], str] = {}
+
+    # small helpers ---------------------------------------------------------------------
+
+    def emit(self, line: str = "", indent: int = 0) -> None:
+        self.lines.append("    " * indent + line)
+
+    def constant(self, value: Any) -> str:
+        """Source text for a constant: a plain literal, or a name bound in the namespace."""
+        if value is None or isinstance(value, bool) or type(value) is int:
+            return repr(value)
+        if type(value) is float and math.isfinite(value):
+            return repr(value)
+        if type(value) is str:
+            return repr(value)
+        key = (type(value), value)
+        try:
+            name = self._const_names.get(key)
+        except TypeError:  # unhashable (never produced by the checker, but be strict)
+            raise CompileError(f"cannot embed constant of type {type(value).__name__}") from None
+        if name is None:
+            name = f"_K{len(self._const_names)}"
+            self._const_names[key] = name
+            self.constants[name] = value
+        return name
+
+    @staticmethod
+    def comment(text: str) -> str:
+        # Only harmless characters reach a comment line.
+        return "# " + re.sub(r"[^\w\-. ,()]", "?", text, flags=re.ASCII)
+
+    @staticmethod
+    def group_var(name: str) -> str:
+        if not _IDENT.match(name):
+            raise CompileError(f"bad fact name {name!r}")
+        return f"_g_{name}"
+
+    # expressions ----------------------------------------------------------------------
+
+    def expr(self, e: ast.Expr, bound: dict[str, str]) -> str:
+        match e:
+            case ast.Literal(value=value):
+                return self.constant(value)
+            case ast.Name(name=name):
+                if name in bound:
+                    return bound[name]
+                schema = self.pack.facts.get(name)
+                if schema is None or schema.scalar is None:
+                    raise CompileError(f"unresolved name {name!r}")
+                return self.group_var(name)
+            case ast.Attribute(value=ast.Name(name=group), name=field) if group not in bound:
+                return f"{self.group_var(group)}[{field!r}]"
+            case ast.Attribute(value=inner, name=field):
+                if field not in HIT_FIELDS:
+                    raise CompileError(f"unknown attribute {field!r}")
+                return f"{self.expr(inner, bound)}.{field}"
+            case ast.Call(name=name, args=args):
+                if name not in REGISTRY or not _IDENT.match(name):
+                    raise CompileError(f"unknown function {name!r}")
+                return f"_fn_{name}({', '.join(self.expr(a, bound) for a in args)})"
+            case ast.Unary(op="not", operand=operand):
+                return f"(not {self.expr(operand, bound)})"
+            case ast.Unary(op="-", operand=operand):
+                return f"(-{self.expr(operand, bound)})"
+            case ast.Binary(op="==" | "!=", left=left, right=right) if _is_null(left) or _is_null(right):
+                side = right if _is_null(left) else left
+                word = "is" if e.op == "==" else "is not"
+                return f"({self.expr(side, bound)} {word} None)"
+            case ast.Binary(op=op, left=left, right=right):
+                if op not in _BINARY:
+                    raise CompileError(f"unknown operator {op!r}")
+                return f"({self.expr(left, bound)} {_BINARY[op]} {self.expr(right, bound)})"
+            case ast.SetLiteral(items=items):
+                return f"frozenset(({', '.join(self.expr(i, bound) for i in items)}{',' if len(items) == 1 else ''}))"
+            case ast.ListLiteral(items=items):
+                return f"({', '.join(self.expr(i, bound) for i in items)}{',' if len(items) == 1 else ''})"
+        raise CompileError(f"cannot compile {type(e).__name__}")
+
+    def passes(self, rule: CheckedRule, bound: dict[str, str]) -> str:
+        """A boolean expression that holds when the rule passes."""
+        condition = rule.require if rule.require is not None else rule.select
+        if condition is None:
+            raise CompileError(f"rule {rule.id} has no condition")
+        body = self.expr(condition, bound)
+        if rule.when is not None:
+            return f"(not {self.expr(rule.when, bound)} or {body})"
+        return body
+
+    def prefetch(self, rules: list[CheckedRule], indent: int, extra: tuple[str, ...] = ()) -> None:
+        groups = sorted({path[0] for rule in rules for path in rule.reads} | set(extra))
+        for group in groups:
+            self.emit(f"{self.group_var(group)} = facts[{group!r}]", indent)
+
+    # sections --------------------------------------------------------------------------
+
+    def module(self) -> CompiledSource:
+        pack = self.pack
+        self.emit(self.comment(f"Generated by compliance.compiler {COMPILER_VERSION} from pack {pack.name}"))
+        self.emit("# Do not edit: regenerate with `compliance compile --show PACK`.")
+        self.emit()
+        eligibility = list(pack.rules_of("eligibility"))
+        audience = list(pack.rules_of("audience"))
+        self._eligibility(eligibility)
+        for index, rule in enumerate(eligibility):
+            self._rule_check(f"_eligibility_{index}", rule)
+        for index, rule in enumerate(audience):
+            self._rule_check(f"_audience_{index}", rule)
+        for rule in pack.rules:
+            if rule.message is not None and rule.kind in ("eligibility", "audience", "schedule"):
+                self._message(rule)
+        return CompiledSource("\n".join(self.lines) + "\n", self.constants,
+                              tuple(r.id for r in eligibility), tuple(r.id for r in audience))
+
+    def _eligibility(self, rules: list[CheckedRule]) -> None:
+        self.emit("def eligibility(facts):")
+        self.emit('"""Indexes of the unmet eligibility rules, and the grants of the chosen tiers."""', 1)
+        self.prefetch(rules, 1)
+        self.emit("unmet = []", 1)
+        self.emit("grants = {}", 1)
+        for index, rule in enumerate(rules):
+            self.emit(self.comment(f"{rule.id} ({', '.join(rule.refs)})"), 1)
+            if rule.tiers:
+                self._tiers(rule, index, 1)
+            else:
+                self.emit(f"if not {self.passes(rule, {})}:", 1)
+                self.emit(f"unmet.append({index})", 2)
+        self.emit("return unmet, grants", 1)
+        self.emit()
+
+    def _tiers(self, rule: CheckedRule, index: int, indent: int) -> None:
+        level = indent
+        if rule.when is not None:
+            self.emit(f"if {self.expr(rule.when, {})}:", indent)
+            level += 1
+        for position, tier in enumerate(rule.tiers):
+            keyword = "if" if position == 0 else "elif"
+            self.emit(f"{keyword} {self.expr(tier.condition, {})}:", level)
+            grants = {key: value.value for key, value in tier.grants}
+            grants["tier"] = tier.name
+            self.emit(f"grants.update({self.constant(_FrozenDict(grants))})", level + 1)
+        self.emit("else:", level)
+        self.emit(f"unmet.append({index})", level + 1)
+
+    def _rule_check(self, name: str, rule: CheckedRule) -> None:
+        """Per-rule function: True when it passes; for tiered rules the tier index or -1."""
+        self.emit(f"def {name}(facts):")
+        self.emit(self.comment(f"{rule.id}"), 1)
+        self.prefetch([rule], 1)
+        if rule.tiers:
+            if rule.when is not None:
+                self.emit(f"if not {self.expr(rule.when, {})}:", 1)
+                self.emit("return -2", 2)
+            for position, tier in enumerate(rule.tiers):
+                self.emit(f"if {self.expr(tier.condition, {})}:", 1)
+                self.emit(f"return {position}", 2)
+            self.emit("return -1", 1)
+        else:
+            self.emit(f"return {self.passes(rule, {})}", 1)
+        self.emit()
+
+    def _message(self, rule: CheckedRule) -> None:
+        assert rule.message is not None
+        self.emit(f"def _message_{_mangle(rule.id)}(facts):")
+        reads = {p[0] for part in rule.message.parts if not isinstance(part, str) for p in _reads(part)}
+        for group in sorted(g for g in reads if g in self.pack.facts):
+            self.emit(f"{self.group_var(group)} = facts.get({group!r})", 1)
+        pieces = []
+        for part in rule.message.parts:
+            if isinstance(part, str):
+                pieces.append(repr(part))
+            elif isinstance(part, ast.Literal):
+                pieces.append(repr(format_plain(part.value)))  # folded at compile time
+            else:
+                pieces.append(f"_fmt({self.expr(part, {})})")
+        self.emit(f"return ''.join(({', '.join(pieces)},))" if pieces else "return ''", 1)
+        self.emit()
+
+
+class _FrozenDict(dict):
+    """A hashable dict for constant grants (never mutated: copied into `grants`)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted((k, repr(v)) for k, v in self.items())))
+
+
+def _is_null(e: ast.Expr) -> bool:
+    return isinstance(e, ast.Literal) and e.value is None
+
+
+def _reads(e: ast.Expr) -> set[tuple[str, ...]]:
+    out: set[tuple[str, ...]] = set()
+
+    def walk(node: ast.Expr) -> None:
+        match node:
+            case ast.Name(name=name):
+                out.add((name,))
+            case ast.Attribute(value=ast.Name(name=group), name=field):
+                out.add((group, field))
+            case ast.Attribute(value=inner):
+                walk(inner)
+            case ast.Call(args=args):
+                for a in args:
+                    walk(a)
+            case ast.Unary(operand=operand):
+                walk(operand)
+            case ast.Binary(left=left, right=right):
+                walk(left)
+                walk(right)
+            case ast.SetLiteral(items=items) | ast.ListLiteral(items=items):
+                for i in items:
+                    walk(i)
+
+    walk(e)
+    return out
+
+
+def _mangle(rule_id: str) -> str:
+    return rule_id.replace("-", "_")
+
+
+def generate(pack: CheckedPack) -> CompiledSource:
+    """Python source (and its constants) for a checked pack."""
+    return _Codegen(pack).module()
+
+
+def runtime_namespace() -> dict[str, Any]:
+    """The globals every generated module runs with: functions and formatting only."""
+    namespace: dict[str, Any] = {"__builtins__": {"frozenset": frozenset}, "_fmt": format_plain}
+    for name, fn in REGISTRY.items():
+        namespace[f"_fn_{name}"] = fn.impl
+    return namespace
+
+
+def compile_source(compiled: CompiledSource, filename: str) -> Any:
+    """The code object of generated source."""
+    return compile(compiled.source, filename, "exec")

@@ -1,0 +1,401 @@
+"""`Engine`: the public entry point. Loads packs, answers eligibility and audience questions.
+
+    >>> import compliance
+    >>> engine = compliance.Engine()
+    >>> decision = engine.eligibility({"shop": {...}, "today": ...}, channel="jd.message_box")
+    >>> decision.eligible, decision.unmet, decision.grants
+
+An engine is immutable after construction and safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from compliance import cache
+from compliance.compiler import COMPILER_VERSION, CompiledSource, compile_source, generate
+from compliance.errors import EvaluationError, FactError, UnknownChannelError, did_you_mean
+from compliance.evaluator import Env, explain
+from compliance.findings import Finding
+from compliance.grammar.parser import GRAMMAR_PATH, parse_text
+from compliance.model import CheckedPack, CheckedRule
+from compliance.program import Program
+from compliance.types import Type, python_type
+
+BUILTIN_RULES = Path(__file__).parent / "rules"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class EligibilityDecision:
+    """May this shop/account use this channel, and with what grants?"""
+
+    eligible: bool
+    unmet: list[Finding]
+    grants: dict[str, Any]
+    channel: str
+
+
+@dataclass(frozen=True)
+class AudienceResult:
+    """One row's audience verdict: which select rules chose it, which require rules it fails."""
+
+    selected: dict[str, bool]
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A rule as listed by `compliance rules`."""
+
+    id: str
+    kind: str
+    pack: str
+    channel: str
+    refs: tuple[str, ...]
+    severity: str
+    category: str
+    title: str
+    message: str
+    explain: str
+    file: str
+    line: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "pack": self.pack, "channel": self.channel,
+                "refs": list(self.refs), "severity": self.severity, "category": self.category,
+                "title": self.title, "message": self.message, "explain": self.explain,
+                "source": f"{self.file}:{self.line}"}
+
+
+def builtin_rule_files() -> list[Path]:
+    return sorted(BUILTIN_RULES.glob("*.rules"))
+
+
+class Engine:
+    """Loads the built-in packs (plus user packs) and evaluates them.
+
+    Args:
+        paths: extra rule files or directories of ``*.rules`` files. A user pack may
+            ``extends`` a built-in pack and set ``channel "jd.sms"`` to take its place.
+        params: parameter values by pack name, e.g. ``{"jd.sms": {"allowed_hours": ...}}``.
+        use_cache: keep compiled packs in the on-disk cache (see `compliance.cache`).
+        builtins: load the built-in packs (default True).
+    """
+
+    def __init__(self, paths: Iterable[str | Path] = (), *, params: Mapping[str, Mapping[str, Any]] | None = None,
+                 use_cache: bool = True, builtins: bool = True):
+        self._lock = threading.Lock()
+        builtin_files = builtin_rule_files() if builtins else []
+        user_files = _expand(paths)
+        sources = {str(p): p.read_text(encoding="utf-8") for p in builtin_files + user_files}
+        self._sources = sources
+        self._user_files = {str(p) for p in user_files}
+        self._params = {k: dict(v) for k, v in (params or {}).items()}
+        build = self._build(sources, use_cache)
+        self.packs: dict[str, CheckedPack] = build["packs"]
+        self.programs: dict[str, Program] = {
+            name: Program.build(pack, build["compiled"][name], build["code"][name]) for name, pack in self.packs.items()
+        }
+        self._channels = self._map_channels()
+        self._validators: dict[tuple[str, str], Any] = {}
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str | Path], **kwargs: Any) -> "Engine":
+        """An engine with the built-in packs plus the rule files at paths."""
+        return cls(paths, **kwargs)
+
+    # loading ---------------------------------------------------------------------------
+
+    def _build(self, sources: Mapping[str, str], use_cache: bool) -> dict[str, Any]:
+        import json
+
+        from compliance.checker import check_files
+
+        key = cache.cache_key(COMPILER_VERSION, GRAMMAR_PATH.read_text(encoding="utf-8"),
+                              json.dumps(sorted(sources.items())), repr(sorted(self._params.items())))
+        if use_cache:
+            cached = cache.load(key)
+            if cached is not None:
+                return cached
+        files = [parse_text(text, path) for path, text in sources.items()]
+        packs = check_files(files, sources, self._params)
+        compiled: dict[str, CompiledSource] = {name: generate(pack) for name, pack in packs.items()}
+        code = {name: compile_source(src, f"<compliance pack {name}>") for name, src in compiled.items()}
+        build = {"packs": packs, "compiled": compiled, "code": code}
+        if use_cache:
+            cache.store(key, build)
+        return build
+
+    def _map_channels(self) -> dict[str, str]:
+        channels: dict[str, str] = {}
+        for name, pack in self.packs.items():
+            current = channels.get(pack.channel)
+            if current is None or (pack.pos.file in self._user_files and self.packs[current].pos.file not in self._user_files):
+                channels[pack.channel] = name
+        return channels
+
+    @property
+    def channels(self) -> list[str]:
+        """Channels a pack applies to."""
+        return sorted(self._channels)
+
+    def program(self, channel: str) -> Program:
+        """The compiled pack for a channel (raises `UnknownChannelError` with a suggestion)."""
+        name = self._channels.get(channel)
+        if name is None:
+            guess = did_you_mean(channel, self._channels)
+            hint = f"; did you mean {guess}?" if guess else f"; channels: {', '.join(self.channels)}"
+            raise UnknownChannelError(f"no pack for channel {channel!r}{hint}")
+        return self.programs[name]
+
+    def source(self, channel_or_pack: str) -> str:
+        """The generated Python source of a pack (for `compliance compile --show`)."""
+        if channel_or_pack in self.programs:
+            return self.programs[channel_or_pack].source
+        return self.program(channel_or_pack).source
+
+    # facts -----------------------------------------------------------------------------
+
+    def validate_facts(self, facts: Mapping[str, Any], program: Program, kind: str) -> dict[str, Any]:
+        """Facts checked against the schema of the rules of one kind (pydantic at the boundary).
+
+        Only the fields those rules read are required; declared defaults fill the gaps;
+        naive datetimes are taken as Asia/Shanghai. Raises `FactError` listing every problem.
+        """
+        from pydantic import ValidationError
+
+        validator = self._validator(program, kind)
+        if not isinstance(facts, Mapping):
+            raise FactError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
+        try:
+            model = validator.model_validate(dict(facts))
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"])
+                problems.append(f"{where}: {err['msg']}")
+            raise FactError("facts do not fit pack " + program.pack.name + ":\n  " + "\n  ".join(problems)) from None
+        out: dict[str, Any] = {}
+        for name in model.model_fields:
+            value = getattr(model, name)
+            out[name] = _aware(value.model_dump() if hasattr(value, "model_dump") else value)
+        return out
+
+    def _validator(self, program: Program, kind: str) -> Any:
+        key = (program.pack.name, kind)
+        validator = self._validators.get(key)
+        if validator is not None:
+            return validator
+        from pydantic import ConfigDict, create_model
+
+        rules = program.pack.rules_of(kind)
+        reads = {path for rule in rules for path in rule.reads}
+        groups: dict[str, Any] = {}
+        for group in sorted({p[0] for p in reads}):
+            schema = program.pack.facts[group]
+            if schema.scalar is not None:
+                groups[group] = _field_spec(schema.scalar.type, schema.scalar.has_default, schema.scalar.default)
+                continue
+            assert schema.fields is not None
+            fields = {}
+            for (g, name) in sorted(p for p in reads if p[0] == group and len(p) == 2):
+                fld = schema.fields[name]
+                fields[name] = _field_spec(fld.type, fld.has_default, fld.default)
+            sub = create_model(f"{group}", __config__=ConfigDict(extra="ignore"), **fields)
+            groups[group] = (sub, ...)
+        validator = create_model(f"Facts_{program.pack.name.replace('.', '_')}_{kind}",
+                                 __config__=ConfigDict(extra="ignore"), **groups)
+        with self._lock:
+            self._validators[key] = validator
+        return validator
+
+    # eligibility -----------------------------------------------------------------------
+
+    def eligibility(self, facts: Mapping[str, Any], channel: str, *, explain_unmet: bool = True,
+                    validate: bool = True) -> EligibilityDecision:
+        """May this shop/account use the channel? Unmet rules come back as findings.
+
+        Args:
+            facts: fact groups by name, e.g. ``{"shop": {"fans": 42000}, "today": date(...)}``.
+            channel: e.g. ``"jd.message_box"``.
+            explain_unmet: attach the deciding values to each unmet finding.
+            validate: check facts against the pack's schema first (turn off only for facts
+                that were already validated).
+        """
+        program = self.program(channel)
+        checked = self.validate_facts(facts, program, "eligibility") if validate else facts
+        try:
+            unmet_indexes, grants = program.eligibility(checked)
+        except (KeyError, TypeError) as exc:
+            raise FactError(f"facts do not fit pack {program.pack.name}: missing or wrong value {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a rule failing at run time is reported as such
+            raise EvaluationError(f"evaluating eligibility of {channel} failed: {exc!r}") from exc
+        unmet = [self._unmet(program, program.eligibility_rules[i], checked, explain_unmet) for i in unmet_indexes]
+        eligible = not any(f.severity == "error" for f in unmet)
+        return EligibilityDecision(eligible, unmet, dict(grants), channel)
+
+    def _unmet(self, program: Program, rule: CheckedRule, facts: Mapping[str, Any], with_explanation: bool) -> Finding:
+        explanation: tuple[str, ...] = ()
+        if with_explanation:
+            explanation = tuple(explain_rule(rule, facts))
+        return Finding(rule=rule.id, ref=rule.ref, category=rule.category, severity=rule.severity,
+                       message=program.message(rule, facts), explanation=explanation)
+
+    # audience --------------------------------------------------------------------------
+
+    def audience(self, rows: Any, channel: str, *, facts: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate the channel's audience rules.
+
+        ``rows`` is one row (a mapping of the row group's fields, e.g. a user) → `AudienceResult`;
+        or a table (pyarrow Table, Polars/pandas DataFrame, DuckDB relation) → a pyarrow Table
+        with one boolean column per rule (named by rule id; True = selected / requirement met),
+        evaluated column-wise. ``facts`` gives the other facts the rules read (``today``).
+        """
+        program = self.program(channel)
+        rules = program.audience_rules
+        if not rules:
+            raise UnknownChannelError(f"channel {channel!r} has no audience rules")
+        context = dict(facts or {})
+        if isinstance(rows, Mapping):
+            return self._audience_row(program, rows, context)
+        return self._audience_table(program, rows, context)
+
+    def _audience_row(self, program: Program, row: Mapping[str, Any], context: dict[str, Any]) -> AudienceResult:
+        selected: dict[str, bool] = {}
+        findings: list[Finding] = []
+        for rule in program.audience_rules:
+            assert rule.over is not None
+            facts = {**context, rule.over: row}
+            facts = self._validate_rule_facts(program, rule, facts)
+            ok = bool(program.checks[rule.id](facts))
+            selected[rule.id] = ok
+            if not ok and rule.require is not None:
+                findings.append(Finding(rule=rule.id, ref=rule.ref, category=rule.category, severity=rule.severity,
+                                        message=program.message(rule, facts),
+                                        explanation=tuple(explain_rule(rule, facts))))
+        return AudienceResult(selected, findings)
+
+    def _validate_rule_facts(self, program: Program, rule: CheckedRule, facts: dict[str, Any]) -> dict[str, Any]:
+        missing = [".".join(p) for p in sorted(rule.reads) if not _has_path(facts, p)]
+        if missing:
+            raise FactError(f"rule {rule.id} reads {', '.join(missing)}, which was not given")
+        return _aware(facts)
+
+    def _audience_table(self, program: Program, rows: Any, context: dict[str, Any]) -> Any:
+        import pyarrow as pa
+
+        from compliance.vectorize import evaluate_table, to_arrow_table
+
+        table = to_arrow_table(rows)
+        columns = {}
+        for rule in program.audience_rules:
+            assert rule.over is not None
+            condition = rule.require if rule.require is not None else rule.select
+            assert condition is not None
+            expr = condition
+            if rule.when is not None:
+                from compliance import ast
+
+                expr = ast.Binary("or", ast.Unary("not", rule.when, rule.when.pos), condition, condition.pos)
+            for path in rule.reads:
+                if path[0] == rule.over and path[1] not in table.column_names:
+                    raise FactError(f"rule {rule.id} reads {'.'.join(path)}, but the table has no column "
+                                    f"{path[1]!r} (columns: {', '.join(table.column_names)})")
+                if path[0] != rule.over and not _has_path(context, path):
+                    raise FactError(f"rule {rule.id} reads {'.'.join(path)}; pass it in facts=")
+            columns[rule.id] = evaluate_table(expr, table, rule.over, _aware(context))
+        return pa.table(columns)
+
+    # listing ---------------------------------------------------------------------------
+
+    def rules(self, channel: str | None = None) -> list[RuleInfo]:
+        """Every rule of every pack (or of one channel's pack), in source order."""
+        names = [self._channels[channel]] if channel else list(self.packs)
+        if channel and channel not in self._channels:
+            self.program(channel)  # raises with a suggestion
+        out: list[RuleInfo] = []
+        seen: set[tuple[str, str]] = set()
+        for name in names:
+            pack = self.packs[name]
+            for rule in pack.rules:
+                if (rule.pack, rule.id) in seen and channel is None:
+                    continue
+                if channel is None and rule.pack != name:
+                    continue  # listed once, under the pack that defines it
+                seen.add((rule.pack, rule.id))
+                out.append(RuleInfo(rule.id, rule.kind, rule.pack, pack.channel, rule.refs, rule.severity,
+                                    rule.category, rule.title, rule.message.source if rule.message else "",
+                                    rule.explain, rule.pos.file, rule.pos.line))
+        return out
+
+    def rule(self, rule_id: str) -> tuple[CheckedPack, CheckedRule]:
+        """The pack defining a rule and the rule (raises KeyError with a suggestion)."""
+        for pack in self.packs.values():
+            for rule in pack.rules:
+                if rule.id == rule_id and rule.pack == pack.name:
+                    return pack, rule
+        all_ids = {r.id for p in self.packs.values() for r in p.rules}
+        guess = did_you_mean(rule_id, all_ids)
+        raise KeyError(f"unknown rule {rule_id}" + (f"; did you mean {guess}?" if guess else ""))
+
+
+def explain_rule(rule: CheckedRule, facts: Mapping[str, Any]) -> list[str]:
+    """The values that decided a rule's outcome on these facts."""
+    env = Env(facts)
+    try:
+        if rule.tiers:
+            out = []
+            for tier in rule.tiers:
+                out.extend(f"tier {tier.name}: {line}" for line in explain(tier.condition, env))
+            return out
+        condition = rule.require if rule.require is not None else rule.select
+        if condition is None:
+            return []
+        return explain(condition, env)
+    except Exception:  # noqa: BLE001 - an explanation must never hide the verdict
+        return []
+
+
+def _field_spec(t: Type, has_default: bool, default: Any) -> tuple[Any, Any]:
+    annotation = python_type(t)
+    if has_default:
+        return (annotation, default)
+    return (annotation, ...)
+
+
+def _aware(value: Any) -> Any:
+    """Naive datetimes are Asia/Shanghai (platform-rules.md); applied through nested dicts."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=SHANGHAI)
+    if isinstance(value, dict):
+        return {k: _aware(v) for k, v in value.items()}
+    return value
+
+
+def _has_path(facts: Mapping[str, Any], path: Sequence[str]) -> bool:
+    current: Any = facts
+    for part in path:
+        if not isinstance(current, Mapping) or part not in current:
+            return False
+        current = current[part]
+    return True
+
+
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(path.glob("*.rules")))
+        elif path.exists():
+            out.append(path)
+        else:
+            raise FileNotFoundError(f"no rules file or directory at {path}")
+    return out

@@ -1,0 +1,234 @@
+"""Functions callable from the rules language: the registry, signatures and implementations.
+
+Each `Function` has a type rule (checked before anything runs), a scalar implementation used
+by both the compiled program and the reference evaluator, and optionally a vectorized
+(pyarrow.compute) implementation used when audience rules run over a whole table. Analyzer
+primitives (lexicon matching, scanners) register here the same way.
+
+Rule text can only call what is registered: there is no way to reach other Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import regex
+
+from compliance.types import (
+    BOOL,
+    DATE,
+    DATETIME,
+    DURATION,
+    FLOAT,
+    INT,
+    STR,
+    TIME,
+    Type,
+    assignable,
+    unify,
+)
+
+#: How long one `matches()` may run before the rule fails with an error (catastrophic
+#: patterns in user rules must not hang a service).
+REGEX_TIMEOUT_SECONDS = 0.05
+
+
+class SignatureError(Exception):
+    """Arguments that do not fit a function; the message says what was expected."""
+
+
+TypeRule = Callable[[list[Type]], Type]
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    signature: str  # for docs and errors: "len(str | set | list) -> int"
+    doc: str
+    type_rule: TypeRule
+    impl: Callable[..., Any]
+    #: pyarrow.compute implementation over arrays (args are arrays or scalars), if any
+    vector: Callable[..., Any] | None = None
+    #: may be evaluated at compile time when every argument is constant
+    pure: bool = True
+    #: indexes of arguments that must be literals (e.g. a regex pattern)
+    literal_args: tuple[int, ...] = field(default=())
+
+
+REGISTRY: dict[str, Function] = {}
+
+
+def register(function: Function) -> Function:
+    """Add a function to the rules language (analyzer primitives use this too)."""
+    REGISTRY[function.name] = function
+    return function
+
+
+# --------------------------------------------------------------------------------------
+# Type rules
+# --------------------------------------------------------------------------------------
+
+
+def _fixed(params: tuple[Type, ...], returns: Type) -> TypeRule:
+    def rule(args: list[Type]) -> Type:
+        if len(args) != len(params):
+            raise SignatureError(f"takes {len(params)} argument(s), got {len(args)}")
+        for i, (got, want) in enumerate(zip(args, params), 1):
+            if not assignable(got, want):
+                raise SignatureError(f"argument {i} must be {want}, got {got}")
+        return returns
+
+    return rule
+
+
+def _sized(args: list[Type]) -> Type:
+    if len(args) != 1:
+        raise SignatureError(f"takes 1 argument, got {len(args)}")
+    if args[0].optional or args[0].name not in ("str", "set", "list"):
+        raise SignatureError(f"argument 1 must be str, set or list, got {args[0]}")
+    return INT
+
+
+def _numeric_pair(args: list[Type]) -> Type:
+    if len(args) != 2:
+        raise SignatureError(f"takes 2 arguments, got {len(args)}")
+    common = unify(args[0], args[1])
+    if common is None or common.optional or common.name not in ("int", "float", "date", "datetime", "duration", "time"):
+        raise SignatureError(f"arguments must be two comparable values, got {args[0]} and {args[1]}")
+    return common
+
+
+def _numeric_one(args: list[Type]) -> Type:
+    if len(args) != 1 or not (args[0].numeric or args[0] == DURATION):
+        raise SignatureError(f"takes one number or duration, got {', '.join(map(str, args)) or 'nothing'}")
+    return args[0]
+
+
+def _coalesce(args: list[Type]) -> Type:
+    if len(args) != 2:
+        raise SignatureError(f"takes 2 arguments, got {len(args)}")
+    common = unify(args[0].required(), args[1])
+    if common is None:
+        raise SignatureError(f"the default must have the type of the value ({args[0].required()}), got {args[1]}")
+    return common
+
+
+# --------------------------------------------------------------------------------------
+# Implementations
+# --------------------------------------------------------------------------------------
+
+
+def width(text: str) -> int:
+    """Display width: CJK and full-width characters count 2, others 1."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole calendar months from start to end (negative when end is earlier)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if months > 0 and end.day < start.day:
+        months -= 1
+    elif months < 0 and end.day > start.day:
+        months += 1
+    return months
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, clamped to the end of a shorter month."""
+    import calendar
+
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return day.replace(year=year, month=month + 1, day=min(day.day, last))
+
+
+_PATTERNS: dict[str, Any] = {}
+
+
+def compile_pattern(pattern: str) -> Any:
+    """A compiled `regex` pattern (cached); raises `regex.error` for a bad one."""
+    compiled = _PATTERNS.get(pattern)
+    if compiled is None:
+        compiled = _PATTERNS[pattern] = regex.compile(pattern)
+    return compiled
+
+
+def matches(text: str, pattern: str) -> bool:
+    """Does the `regex` pattern occur in text? Bounded by `REGEX_TIMEOUT_SECONDS`."""
+    return compile_pattern(pattern).search(text, timeout=REGEX_TIMEOUT_SECONDS) is not None
+
+
+def _pc() -> Any:
+    import pyarrow.compute as pc
+
+    return pc
+
+
+def _scalar_value(value: Any) -> Any:
+    return value.as_py() if hasattr(value, "as_py") else value
+
+
+for _fn in (
+    Function("len", "len(str | set | list) -> int", "Number of characters or items.", _sized, len,
+             vector=lambda a: _pc().utf8_length(a)),
+    Function("width", "width(str) -> int", "Display width; CJK and full-width characters count 2.",
+             _fixed((STR,), INT), width),
+    Function("contains", "contains(str, str) -> bool", "Does the first text contain the second?",
+             _fixed((STR, STR), BOOL), lambda text, part: part in text,
+             vector=lambda a, b: _pc().match_substring(a, pattern=_scalar_value(b)), literal_args=(1,)),
+    Function("startswith", "startswith(str, str) -> bool", "Does the text start with the prefix?",
+             _fixed((STR, STR), BOOL), lambda text, prefix: text.startswith(prefix),
+             vector=lambda a, b: _pc().starts_with(a, pattern=_scalar_value(b)), literal_args=(1,)),
+    Function("endswith", "endswith(str, str) -> bool", "Does the text end with the suffix?",
+             _fixed((STR, STR), BOOL), lambda text, suffix: text.endswith(suffix),
+             vector=lambda a, b: _pc().ends_with(a, pattern=_scalar_value(b)), literal_args=(1,)),
+    Function("lower", "lower(str) -> str", "Lower-case (Latin letters).", _fixed((STR,), STR), str.lower,
+             vector=lambda a: _pc().utf8_lower(a)),
+    Function("upper", "upper(str) -> str", "Upper-case (Latin letters).", _fixed((STR,), STR), str.upper,
+             vector=lambda a: _pc().utf8_upper(a)),
+    Function("trim", "trim(str) -> str", "Without leading and trailing white space.", _fixed((STR,), STR),
+             str.strip, vector=lambda a: _pc().utf8_trim_whitespace(a)),
+    Function("matches", "matches(str, pattern: str) -> bool",
+             "Does the regular expression (Python `regex` syntax) occur in the text? "
+             f"Time-limited to {REGEX_TIMEOUT_SECONDS}s per call.",
+             _fixed((STR, STR), BOOL), matches, literal_args=(1,)),
+    Function("abs", "abs(number | duration) -> same", "Absolute value.", _numeric_one, abs,
+             vector=lambda a: _pc().abs(a)),
+    Function("min", "min(a, b) -> the smaller", "The smaller of two comparable values.", _numeric_pair, min,
+             vector=lambda a, b: _pc().min_element_wise(a, b)),
+    Function("max", "max(a, b) -> the larger", "The larger of two comparable values.", _numeric_pair, max,
+             vector=lambda a, b: _pc().max_element_wise(a, b)),
+    Function("coalesce", "coalesce(T?, T) -> T", "The value, or the default when it is null.", _coalesce,
+             lambda value, default: default if value is None else value,
+             vector=lambda a, b: _pc().coalesce(a, b)),
+    Function("days", "days(duration) -> int", "Whole days in a duration (rounded down).",
+             _fixed((DURATION,), INT), lambda d: d.days),
+    Function("hours", "hours(duration) -> float", "Hours in a duration.", _fixed((DURATION,), FLOAT),
+             lambda d: d.total_seconds() / 3600),
+    Function("days_between", "days_between(date, date) -> int", "Days from the first date to the second.",
+             _fixed((DATE, DATE), INT), lambda a, b: (b - a).days,
+             vector=lambda a, b: _pc().days_between(a, b)),
+    Function("months_between", "months_between(date, date) -> int",
+             "Whole calendar months from the first date to the second.", _fixed((DATE, DATE), INT),
+             months_between),
+    Function("add_months", "add_months(date, int) -> date",
+             "The same day n months later (clamped to a shorter month's end).", _fixed((DATE, INT), DATE),
+             add_months),
+    Function("day_of_month", "day_of_month(date) -> int", "Day of the month, 1–31.", _fixed((DATE,), INT),
+             lambda d: d.day, vector=lambda a: _pc().day(a)),
+    Function("weekday", "weekday(date) -> int", "Day of the week, Monday = 1 … Sunday = 7.",
+             _fixed((DATE,), INT), lambda d: d.isoweekday(),
+             vector=lambda a: _pc().day_of_week(a, count_from_zero=False)),
+    Function("date_of", "date_of(datetime) -> date", "The calendar date of a moment (in its own zone).",
+             _fixed((DATETIME,), DATE), lambda t: t.date()),
+    Function("time_of", "time_of(datetime) -> time", "The clock time of a moment (in its own zone).",
+             _fixed((DATETIME,), TIME), lambda t: t.timetz().replace(tzinfo=None)),
+):
+    register(_fn)
