@@ -1,0 +1,294 @@
+"""Contact and link scanners: phone numbers, QQ, WeChat ids, e-mail, URLs and domains.
+
+Both scanners find *shapes*; whether a shape is forbidden on a channel (a private mobile,
+an off-platform link) is decided by rules, which may pass an allowlist to
+`disallowed_links`.
+
+Masked digits. Public corpora (and logs) mask digits as ``x`` / ``X`` and apps display
+``138****5678``. A masked run is still reported as a phone when its shape leaves no doubt:
+
+* mobile: 11 positions ``[1xX][3-9xX]`` + 9 × ``[0-9xX*]`` (optionally grouped 3-4-4 by
+  space, dash or dot), not touching further digits or mask characters, e.g. ``138xxxxxxxx``,
+  ``xxxxxxxxxxx``, ``138****5678``;
+* landline: an area code and a local number joined by a dash, ``xxxx-xxxxxxx``; or 7–8
+  digits/masks right after a phone keyword (电话, 热线, 座机, 致电, Tel, ☎).
+
+Masks are never accepted where fewer positions would also fit something else (``xx-xxx``
+is a range of square metres in the corpus, not a phone).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from compliance.analyzer.hits import Hit
+
+# --- contacts ---------------------------------------------------------------------------
+#
+# Speed: one big alternation with lookbehinds would be tried at every character (~20 µs on
+# an 80-character message). Instead each family is found from a cheap anchor: an "@" for
+# e-mail, a run of digit-like characters for phone shapes, a literal keyword for QQ /
+# WeChat / "电话: 12345678". `re` scans a pattern whose alternatives all start with a
+# literal, or that starts with a character set, with a fast skip loop.
+
+_MASKED = r"[0-9xX*]"
+_SEP = r"[ \u3000.\-]?"
+
+_EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,24}"
+    r"(?![A-Za-z0-9\-])"
+)
+
+# A maximal run of characters that phone shapes are made of; phones are searched in it only.
+_PHONE_RUN_RE = re.compile(r"[+(（0-9xX*][0-9xX* \u3000.\-+()（）]{6,}")
+_PHONE_RE = re.compile(
+    # Mobile, optionally with the country code; 3-4-4 grouping by space, dash or dot.
+    r"(?P<mobile>(?<![0-9xX*+])(?:(?:\+|00)86[ \-]?)?1[3-9][0-9]" + _SEP + r"[0-9]{4}" + _SEP
+    + r"[0-9]{4}(?![0-9xX*]))"
+    r"|(?P<mobile_masked>(?<![0-9xX*])[1xX][3-9xX]" + _MASKED + _SEP + _MASKED + r"{4}" + _SEP
+    + _MASKED + r"{4}(?![0-9xX*]))"
+    # Landline: (0xx)/0xx(x) area code + 7-8 digit local number (not starting with 0), optional extension;
+    # 400/800 service numbers; masked area-local pairs only with the dash.
+    r"|(?P<landline>(?<![0-9xX*])(?:\(0[1-9][0-9]{1,2}\)|（0[1-9][0-9]{1,2}）|0[1-9][0-9]{1,2})"
+    r"[ \-]?[2-9][0-9]{6,7}(?:-[0-9]{1,4})?(?![0-9xX*])"
+    r"|(?<![0-9xX*])[48]00[ \-]?[0-9]{3}[ \-]?[0-9]{4}(?![0-9xX*])"
+    r"|(?<![0-9xX*])[0xX][0-9xX]{2,3}-[0-9xX]{7,8}(?![0-9xX*]))"
+)
+
+_WECHAT_KEYWORDS = (
+    "微信", "威信", "薇信", "徽信", "危信", "V信", "v信", "W信", "w信", "加V", "加v",
+)
+_WECHAT_LATIN_KEYWORDS = (
+    "VX", "Vx", "vX", "vx", "WX", "Wx", "wX", "wx", "WeChat", "Wechat", "wechat", "Weixin",
+    "weixin",
+)
+_QQ_KEYWORDS = ("QQ", "Qq", "qQ", "qq", "Q号", "q号", "扣扣", "企鹅")
+_PHONE_KEYWORDS = ("电话", "热线", "座机", "固话", "致电", "Tel", "TEL", "tel", "☎")
+_KEYWORD_KIND: dict[str, str] = {
+    **{word: "wechat" for word in _WECHAT_KEYWORDS},
+    **{word: "wechat_latin" for word in _WECHAT_LATIN_KEYWORDS},
+    **{word: "qq" for word in _QQ_KEYWORDS},
+    **{word: "phone" for word in _PHONE_KEYWORDS},
+}
+# Every alternative is a literal, so `re` skips ahead by first character.
+_KEYWORD_RE = re.compile(
+    "|".join(re.escape(word) for word in sorted(_KEYWORD_KIND, key=len, reverse=True))
+)
+
+_WECHAT_ID = r"[A-Za-z][A-Za-z0-9_\-]{5,19}(?![A-Za-z0-9_\-])"
+_MOBILE_ID = r"1[3-9][0-9]{9}(?![0-9])"
+_KEY_SEP = r"(?:号码?|[Ii][Dd])?[ \u3000]*[:：]?[ \u3000]*"
+_TAILS: dict[str, re.Pattern[str]] = {
+    # After a Chinese keyword the id may follow directly (微信abc123).
+    "wechat": re.compile(rf"{_KEY_SEP}(?P<id>{_WECHAT_ID}|{_MOBILE_ID})"),
+    # After a Latin keyword a separator is required unless a phone number follows,
+    # otherwise "wxabcdef" would split one word into keyword and id.
+    "wechat_latin": re.compile(
+        rf"(?:(?:号码?|[Ii][Dd])?[ \u3000]*[:：][ \u3000]*|[ \u3000]+)(?P<id>{_WECHAT_ID}|{_MOBILE_ID})"
+        rf"|(?P<phone>{_MOBILE_ID})"
+    ),
+    "qq": re.compile(r"(?:号码?|群)?[ \u3000]*[:：]?[ \u3000]*(?P<id>[1-9xX][0-9xX]{4,11})(?![0-9xX])"),
+    "phone": re.compile(r"[ \u3000]*[:：]?[ \u3000]*(?P<id>[0-9xX]{7,8})(?![0-9xX*])"),
+}
+_TAIL_LABELS: dict[str, tuple[str, str]] = {
+    "wechat": ("wechat_id", "微信号"),
+    "wechat_latin": ("wechat_id", "微信号"),
+    "qq": ("qq", "QQ号"),
+    "phone": ("landline", "固定电话"),
+}
+_PHONE_LABELS: dict[str, tuple[str, str]] = {
+    "mobile": ("mobile", "手机号"),
+    "mobile_masked": ("mobile", "手机号（含掩码）"),
+    "landline": ("landline", "固定电话"),
+}
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _keyword_hits(text: str) -> list[Hit]:
+    """QQ numbers, WeChat ids and local phone numbers introduced by a keyword."""
+    hits: list[Hit] = []
+    for keyword in _KEYWORD_RE.finditer(text):
+        word = keyword.group()
+        kind = _KEYWORD_KIND[word]
+        if word.isascii() and word[0] in _ASCII_LETTERS:
+            # A Latin keyword must be a word of its own: not "Box", not "qqmail".
+            start = keyword.start()
+            if start and text[start - 1] in _ASCII_LETTERS:
+                continue
+            end = keyword.end()
+            if end < len(text) and text[end] in _ASCII_LETTERS and word[-1] in _ASCII_LETTERS:
+                continue
+        tail = _TAILS[kind].match(text, keyword.end())
+        if tail is None:
+            continue
+        group = "id" if tail.start("id") >= 0 else "phone"
+        label, note = _TAIL_LABELS[kind]
+        start, end = tail.span(group)
+        hits.append(Hit(start, end, text[start:end], "contact", "contact", label, "error", note,
+                        None))
+    return hits
+
+
+def _phone_hits(text: str) -> list[Hit]:
+    """Mobile and landline shapes, searched only inside runs of digit-like characters."""
+    hits: list[Hit] = []
+    for run in _PHONE_RUN_RE.finditer(text):
+        for match in _PHONE_RE.finditer(text, run.start(), run.end()):
+            label, note = _PHONE_LABELS[match.lastgroup or "mobile"]
+            hits.append(Hit(match.start(), match.end(), match.group(), "contact", "contact",
+                            label, "error", note, None))
+    return hits
+
+
+def _without_overlaps(ranked: list[list[Hit]]) -> list[Hit]:
+    """Merge hit lists given best-first; a hit overlapping an earlier-ranked one is dropped."""
+    kept: list[Hit] = []
+    for hits in ranked:
+        for hit in hits:
+            if all(hit.end <= other.start or other.end <= hit.start for other in kept):
+                kept.append(hit)
+    kept.sort(key=lambda hit: hit.start)
+    return kept
+
+
+def contacts(text: str) -> list[Hit]:
+    """Private contact details in `text`: mobile, landline, QQ, WeChat id, e-mail.
+
+    For QQ and WeChat the hit covers the number/id only (``VX：abc123`` → ``abc123``), so a
+    fix can blank it without touching the surrounding wording. Where shapes overlap, an
+    e-mail beats the digits inside it and a keyword-introduced id beats a bare phone shape
+    (``微信13812345678`` is one ``wechat_id`` hit).
+    """
+    emails = [
+        Hit(match.start(), match.end(), match.group(), "contact", "contact", "email", "error",
+            "电子邮箱", None)
+        for match in _EMAIL_RE.finditer(text)
+    ] if "@" in text else []
+    keyworded = _keyword_hits(text)
+    phones = _phone_hits(text)
+    if not emails and not keyworded:
+        return phones
+    return _without_overlaps([emails, keyworded, phones])
+
+
+# --- links -----------------------------------------------------------------------------
+
+#: Top-level domains recognised for bare domains (with a scheme any host is accepted).
+#: Short English words that are also TLDs (to, us, de, it, be) are left out on purpose:
+#: "go.to" in English prose is likelier than a link in a Chinese SMS.
+_TLDS = (
+    "com|cn|net|org|gov|edu|cc|co|me|io|tv|top|xyz|vip|shop|club|site|online|info|biz|"
+    "mobi|wang|ren|ltd|link|ink|cloud|app|tech|store|hk|tw|mo|im|ly|gl|gd|la|so|ws|asia"
+)
+
+#: Hosts that only redirect. Matched exactly against the lower-cased host.
+SHORT_LINK_HOSTS: frozenset[str] = frozenset(
+    {
+        "t.cn", "dwz.cn", "url.cn", "w.url.cn", "suo.im", "3.cn", "u.jd.com", "tb.cn",
+        "m.tb.cn", "c.tb.cn", "bit.ly", "t.co", "tinyurl.com", "goo.gl", "is.gd", "dwz.date",
+        "mrw.so", "u.nu", "s.click.taobao.com",
+    }
+)
+
+_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
+_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r")"
+# ASCII-only boundaries: Python's \b and \w treat Han as word characters, which would hide
+# "访问jd.com" and "点击https://...".
+_LINK_RE = re.compile(
+    rf"(?P<url>(?<![A-Za-z0-9])(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp])://{_URL_CHARS}+)"
+    rf"|(?P<domain>(?<![A-Za-z0-9@.\-_/])(?i:{_HOST})(?![A-Za-z0-9\-])(?::[0-9]{{1,5}})?"
+    rf"(?:/{_URL_CHARS}*)?)"
+)
+_TRAILING_PUNCT = ".,;:!?'\"*"
+_LINK_PRECHECK_RE = re.compile(r"[.:]")
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def _trim_link_end(link: str) -> str:
+    """Drop sentence punctuation glued to the end of a link (and an unbalanced ')')."""
+    while link:
+        last = link[-1]
+        if last in _TRAILING_PUNCT or (last == ")" and link.count("(") < link.count(")")):
+            link = link[:-1]
+        else:
+            break
+    return link
+
+
+def domain_of(url: str) -> str:
+    """The lower-cased host of `url` (with or without a scheme), without port or userinfo.
+
+    ``domain_of("HTTPS://User@M.JD.com:443/x?y") == "m.jd.com"``; ``domain_of("t.cn/abc")
+    == "t.cn"``. A trailing root dot is dropped.
+    """
+    rest = _SCHEME_RE.sub("", url.strip(), count=1)
+    for stop in "/?#":
+        cut = rest.find(stop)
+        if cut >= 0:
+            rest = rest[:cut]
+    rest = rest.rpartition("@")[2]
+    if rest.startswith("["):  # IPv6 literal: keep the brackets' content, drop the port
+        return rest[1:rest.find("]")].lower() if "]" in rest else rest[1:].lower()
+    return rest.partition(":")[0].rstrip(".").lower()
+
+
+def links(text: str) -> list[Hit]:
+    """URLs (with scheme), bare domains (``m.jd.com``, ``jd.com/x``) and short links.
+
+    Labels: ``url`` (has a scheme), ``domain`` (bare host, optional path), ``short_link``
+    (host in `SHORT_LINK_HOSTS`, with or without scheme). Decimals (3.5), version numbers
+    (v1.2.3), masked numbers (x.x) and e-mail domains are not links: a bare host must end in
+    a known TLD and must not follow ``@``.
+    """
+    if not _LINK_PRECHECK_RE.search(text):
+        return []
+    hits: list[Hit] = []
+    for match in _LINK_RE.finditer(text):
+        start = match.start()
+        link = _trim_link_end(match.group())
+        if match.lastgroup == "url":
+            if len(link) <= link.find("://") + 3:  # "http://" with no host
+                continue
+            label, note = "url", "网址"
+        else:
+            label, note = "domain", "域名"
+        if domain_of(link) in SHORT_LINK_HOSTS:
+            label, note = "short_link", "短链接"
+        hits.append(Hit(start, start + len(link), link, "link", "link", label, "error", note,
+                        None))
+    return hits
+
+
+def _is_allowed(host: str, exact: frozenset[str], suffixes: tuple[str, ...]) -> bool:
+    """Whether `host` is allowed by exact entries or by ``.suffix`` entries."""
+    if host in exact:
+        return True
+    return any(host == suffix[1:] or host.endswith(suffix) for suffix in suffixes)
+
+
+def disallowed_links(text: str, allowed_domains: Collection[str]) -> list[Hit]:
+    """Links in `text` whose host is not in `allowed_domains`.
+
+    Allowlist entries (case-insensitive):
+
+    * ``"m.jd.com"`` allows exactly the host ``m.jd.com`` (not ``a.m.jd.com``, not ``jd.com``);
+    * ``".jd.com"`` allows ``jd.com`` and every subdomain (``m.jd.com``, ``a.b.jd.com``), the
+      cookie-domain convention, so that a subdomain is only ever allowed on purpose.
+
+    Short links are judged by their own host: a ``t.cn`` link is disallowed unless ``t.cn``
+    is listed, since its target cannot be known without following it.
+    """
+    found = links(text)
+    if not found:
+        return []
+    entries = [entry.strip().lower() for entry in allowed_domains]
+    exact = frozenset(entry for entry in entries if not entry.startswith("."))
+    suffixes = tuple(entry for entry in entries if entry.startswith(".") and len(entry) > 1)
+    bad: list[Hit] = []
+    for hit in found:
+        host = domain_of(hit.text)
+        if not _is_allowed(host, exact, suffixes):
+            bad.append(Hit(hit.start, hit.end, hit.text, "link", "disallowed_link", hit.label,
+                           "error", f"链接域名不在允许范围：{host}", None))
+    return bad

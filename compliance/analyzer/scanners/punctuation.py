@@ -1,0 +1,220 @@
+"""Punctuation scanners: half-width marks in Chinese text, repeated marks (JD-SMS-12).
+
+"Chinese context", precisely: take a maximal run of the half-width marks
+``, . ! ? : ; ( ) "``; the run is in Chinese context when the character directly before it
+or directly after it is a CJK character (see `CJK_CLASS`: Han, CJK punctuation, kana,
+full-width forms). Spaces are not skipped, so "Hello, 世界" and "Hello, world." are left
+alone while "你好,世界" and "英文: Hello" are reported. Every mark of such a run is a hit,
+except
+
+* marks inside a URL, domain or e-mail (``links``), or inside a kaomoji/emoticon (``:)``,
+  ``(^o^)``);
+* a ``.`` directly after an ASCII digit (list numbers "1.新品", decimals);
+* ``:`` between digits (times, ratios) — never adjacent to CJK anyway.
+
+A run of two or more ``.`` is one ``ellipsis`` hit fixed to ``……``. Brackets and straight
+quotes are fixed as pairs: when one member of a ``(``/``)`` or ``"``/``"`` pair is reported,
+the other one is too, so a fix never leaves ``（ABC)``. Quotes are paired in order of
+appearance in the whole text (1st opens “, 2nd closes ”, ...).
+"""
+
+from __future__ import annotations
+
+import re
+
+from compliance.analyzer.hits import Hit
+from compliance.analyzer.scanners._charclasses import CJK_CLASS
+from compliance.analyzer.scanners.contact import links
+from compliance.analyzer.scanners.symbols import EMOTICON_PATTERN
+
+_HALF = r"[,.!?:;()\"]"
+# A plain character-set run is scanned with `re`'s fast skip loop; the CJK neighbour test
+# is done per run afterwards (lookarounds on every character cost ~2.5x more).
+_RUN_RE = re.compile(rf"{_HALF}+")
+_CJK_CHAR_RE = re.compile(rf"[{CJK_CLASS}]")
+_DOTS_RE = re.compile(r"\.{2,}")
+_FACE_RE = re.compile(EMOTICON_PATTERN)
+
+_FULLWIDTH: dict[str, str] = {
+    ",": "，",
+    ".": "。",
+    "!": "！",
+    "?": "？",
+    ":": "：",
+    ";": "；",
+    "(": "（",
+    ")": "）",
+}
+_NOTES: dict[str, str] = {
+    ",": "半角逗号",
+    ".": "半角句号",
+    "!": "半角感叹号",
+    "?": "半角问号",
+    ":": "半角冒号",
+    ";": "半角分号",
+    "(": "半角左括号",
+    ")": "半角右括号",
+    '"': "半角引号",
+}
+_LABELS: dict[str, str] = {
+    ",": "comma",
+    ".": "period",
+    "!": "exclamation",
+    "?": "question",
+    ":": "colon",
+    ";": "semicolon",
+    "(": "paren",
+    ")": "paren",
+    '"': "quote",
+}
+
+
+def _protected_spans(text: str) -> list[tuple[int, int]]:
+    """Spans whose half-width marks are not prose punctuation: links and faces."""
+    spans = [(hit.start, hit.end) for hit in links(text)]
+    spans.extend(match.span() for match in _FACE_RE.finditer(text))
+    return spans
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether `position` falls inside any of `spans`."""
+    return any(start <= position < end for start, end in spans)
+
+
+def _quote_fix(text: str, position: int) -> str:
+    """“ for the odd-numbered straight quote of the text, ” for the even-numbered one."""
+    return "“" if text.count('"', 0, position) % 2 == 0 else "”"
+
+
+def _partner(text: str, position: int) -> int | None:
+    """Position of the bracket or quote that pairs with the one at `position`, if any."""
+    char = text[position]
+    if char == '"':
+        if text.count('"', 0, position) % 2 == 0:
+            found = text.find('"', position + 1)
+        else:
+            found = text.rfind('"', 0, position)
+        return found if found >= 0 else None
+    if char == "(":
+        close = text.find(")", position + 1)
+        nested = text.find("(", position + 1)
+        return close if close >= 0 and (nested < 0 or nested > close) else None
+    if char == ")":
+        opening = text.rfind("(", 0, position)
+        nested = text.rfind(")", 0, position)
+        return opening if opening >= 0 and nested < opening else None
+    return None
+
+
+def _mark_hit(text: str, position: int) -> Hit:
+    """The hit for the single half-width mark at `position`."""
+    char = text[position]
+    fix = _quote_fix(text, position) if char == '"' else _FULLWIDTH[char]
+    return Hit(position, position + 1, char, "punctuation", "halfwidth_punctuation",
+               _LABELS[char], "error", _NOTES[char], fix)
+
+
+def halfwidth_punctuation(text: str) -> list[Hit]:
+    """Half-width , . ! ? : ; ( ) " in Chinese context, each fixed to its full-width form.
+
+    See the module docstring for the exact definition of Chinese context and the exceptions.
+    """
+    protected: list[tuple[int, int]] | None = None
+    hits: dict[int, Hit] = {}
+    pair_marks: list[int] = []
+    for run in _RUN_RE.finditer(text):
+        start, end = run.span()
+        if not (start and _CJK_CHAR_RE.match(text, start - 1)) and not _CJK_CHAR_RE.match(
+            text, end
+        ):
+            continue
+        if protected is None:
+            protected = _protected_spans(text)
+        position = start
+        while position < end:
+            char = text[position]
+            if char == "." and position + 1 < end and text[position + 1] == ".":
+                dots = _DOTS_RE.match(text, position)
+                assert dots is not None  # two dots were just seen
+                if not _inside(position, protected):
+                    hits[position] = Hit(position, dots.end(), dots.group(), "punctuation",
+                                         "halfwidth_punctuation", "ellipsis", "error",
+                                         "半角省略号", "……")
+                position = dots.end()
+                continue
+            if not _inside(position, protected) and not (
+                char == "." and position > 0 and text[position - 1].isascii()
+                and text[position - 1].isdigit()
+            ):
+                hits[position] = _mark_hit(text, position)
+                if char in '()"':
+                    pair_marks.append(position)
+            position += 1
+    for position in pair_marks:
+        partner = _partner(text, position)
+        if partner is not None and partner not in hits and protected is not None and not _inside(
+            partner, protected
+        ):
+            hits[partner] = _mark_hit(text, partner)
+    return [hits[key] for key in sorted(hits)]
+
+
+_REPEAT_RE = re.compile(r"[!?！？]{2,}|([。，、；：,;:])\1+|\.{2,}")
+# Candidate runs first: a character-set pattern is skipped through quickly, the exact
+# pattern above (a branch with a back-reference) then only runs inside the rare candidates.
+_REPEAT_CANDIDATE_RE = re.compile(r"[!?！？。，、；：,;:.]{2,}")
+_EXCLAIM = frozenset("!！")
+_REPEAT_NOTES: dict[str, str] = {
+    "!": "重复感叹号",
+    "！": "重复感叹号",
+    "?": "重复问号",
+    "？": "重复问号",
+    ".": "重复句点",
+    "。": "重复句号",
+    "，": "重复逗号",
+    ",": "重复逗号",
+    "、": "重复顿号",
+    "；": "重复分号",
+    ";": "重复分号",
+    "：": "重复冒号",
+    ":": "重复冒号",
+}
+
+
+def repeated_punctuation(text: str) -> list[Hit]:
+    """Runs of repeated marks (！！, ？？, !!!, 。。。, ，，) fixed to the first mark.
+
+    Allowed: …… and —— (the standard Chinese ellipsis and dash), a two-mark ？！ / !? (one
+    question, one exclamation: accepted Chinese usage), and ``...`` / ``..`` in non-Chinese
+    context (an English ellipsis). Marks inside links and faces (``/::)``) are ignored.
+    """
+    candidates = list(_REPEAT_CANDIDATE_RE.finditer(text))
+    if not candidates:
+        return []
+    matches = [
+        match
+        for candidate in candidates
+        for match in _REPEAT_RE.finditer(text, candidate.start(), candidate.end())
+    ]
+    protected: list[tuple[int, int]] | None = None
+    hits: list[Hit] = []
+    for match in matches:
+        start, end = match.span()
+        run = match.group()
+        first = run[0]
+        if first in "!?！？" and end - start == 2 and ((run[0] in _EXCLAIM) != (run[1] in _EXCLAIM)):
+            continue
+        if first == ".":
+            before = text[start - 1] if start else ""
+            after = text[end] if end < len(text) else ""
+            if not (_CJK_CHAR_RE.match(before) or _CJK_CHAR_RE.match(after)):
+                continue
+        if run.isascii():
+            if protected is None:
+                protected = _protected_spans(text)
+            if _inside(start, protected):
+                continue
+        hits.append(Hit(start, end, run, "punctuation", "repeated_punctuation", "repeated",
+                        "error", _REPEAT_NOTES[first], first))
+    return hits
+
