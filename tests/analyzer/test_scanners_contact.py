@@ -1,0 +1,122 @@
+"""Tests for the contact and link scanners (JD-SMS-15, JD-MB-07)."""
+
+from __future__ import annotations
+
+import pytest
+
+from compliance.analyzer.scanners import contacts, disallowed_links, domain_of, links
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("联系13812345678", [("13812345678", "mobile")]),
+        ("电话138 1234 5678", [("138 1234 5678", "mobile")]),
+        ("手机138-1234-5678。", [("138-1234-5678", "mobile")]),
+        ("138.1234.5678", [("138.1234.5678", "mobile")]),
+        ("拨+86 13812345678", [("+86 13812345678", "mobile")]),
+        ("北京010-12345678", [("010-12345678", "landline")]),
+        ("深圳0755-1234567", [("0755-1234567", "landline")]),
+        ("客服400-123-4567", [("400-123-4567", "landline")]),
+        ("QQ 12345678", [("12345678", "qq")]),
+        ("加QQ：12345678", [("12345678", "qq")]),
+        ("扣扣123456 企鹅号:654321", [("123456", "qq"), ("654321", "qq")]),
+        ("VX：abc123", [("abc123", "wechat_id")]),
+        ("加微信abc_def1领券", [("abc_def1", "wechat_id")]),
+        ("威信号: shop-888", [("shop-888", "wechat_id")]),
+        ("V信 abcdef", [("abcdef", "wechat_id")]),
+        ("wx 13812345678", [("13812345678", "wechat_id")]),
+        ("vx13812345678", [("13812345678", "wechat_id")]),
+        ("微信13812345678", [("13812345678", "wechat_id")]),
+        ("邮箱shop@example.com", [("shop@example.com", "email")]),
+        ("发13812345678@qq.com", [("13812345678@qq.com", "email")]),
+        # masked digits, as in the public corpus
+        ("张经理：xxxxxxxxxxx", [("xxxxxxxxxxx", "mobile")]),
+        ("手机138xxxxxxxx", [("138xxxxxxxx", "mobile")]),
+        ("尾号138****5678", [("138****5678", "mobile")]),
+        ("热线xxxx-xxxxxxx", [("xxxx-xxxxxxx", "landline")]),
+        ("预约电话:xxxxxxxx", [("xxxxxxxx", "landline")]),
+        # full-width colon and traditional characters around the number
+        ("聯繫電話：13812345678", [("13812345678", "mobile")]),
+    ],
+)
+def test_contacts_positives(text: str, expected: list[tuple[str, str]]) -> None:
+    hits = contacts(text)
+    assert [(h.text, h.label) for h in hits] == expected
+    assert all(text[h.start : h.end] == h.text and h.category == "contact" for h in hits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xx-xxx平米",
+        "时间10:00-22:00",
+        "订单号1234",
+        "满100减20，3.5折",
+        "wxabcdef",
+        "qqmail 12345",
+        "Boxx 123",
+        "微信公众号关注我们",
+        "2024年3月8日",
+        "12345678901",
+    ],
+)
+def test_contacts_near_misses(text: str) -> None:
+    assert contacts(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("点击https://m.jd.com/item?id=1查看", [("https://m.jd.com/item?id=1", "url")]),
+        ("访问jd.com/x或m.jd.com，", [("jd.com/x", "domain"), ("m.jd.com", "domain")]),
+        ("戳t.cn/AbC1", [("t.cn/AbC1", "short_link")]),
+        ("http://dwz.cn/x.", [("http://dwz.cn/x", "short_link")]),
+        ("3.cn/xyz 与 url.cn", [("3.cn/xyz", "short_link"), ("url.cn", "short_link")]),
+        ("(见www.example.com)", [("www.example.com", "domain")]),
+        ("ＪＤ官网JD.COM", [("JD.COM", "domain")]),
+    ],
+)
+def test_links_positives(text: str, expected: list[tuple[str, str]]) -> None:
+    hits = links(text)
+    assert [(h.text, h.label) for h in hits] == expected
+    assert all(text[h.start : h.end] == h.text and h.category == "link" for h in hits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["3.5折", "版本v1.2.3", "x.x折", "shop@qq.com", "Hello, world. Go to.", "http://", "file.txt"],
+)
+def test_links_near_misses(text: str) -> None:
+    assert links(text) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("HTTPS://User@M.JD.com:443/x?y", "m.jd.com"),
+        ("t.cn/abc", "t.cn"),
+        ("http://jd.com.", "jd.com"),
+        ("www.example.com?q=1#f", "www.example.com"),
+    ],
+)
+def test_domain_of(url: str, host: str) -> None:
+    assert domain_of(url) == host
+
+
+def test_disallowed_links_exact_entry() -> None:
+    text = "看m.jd.com与a.m.jd.com和jd.com"
+    bad = disallowed_links(text, ["M.JD.COM"])
+    assert [h.text for h in bad] == ["a.m.jd.com", "jd.com"]
+    assert all(h.kind == "disallowed_link" and h.category == "link" for h in bad)
+
+
+def test_disallowed_links_suffix_entry() -> None:
+    text = "看m.jd.com与a.b.jd.com和jd.com和jd.com.cn及notjd.com"
+    assert [h.text for h in disallowed_links(text, [".jd.com"])] == ["jd.com.cn", "notjd.com"]
+
+
+def test_disallowed_short_link_needs_its_own_entry() -> None:
+    assert [h.label for h in disallowed_links("t.cn/x", [".jd.com"])] == ["short_link"]
+    assert disallowed_links("t.cn/x", ["t.cn"]) == []
+    assert disallowed_links("没有链接", []) == []
