@@ -427,7 +427,8 @@ class _RuleChecker:
         if len(self.out.diagnostics) > errors_before:
             return None
         checked = CheckedRule(
-            kind=rule.kind, id=rule.id, pack=self.origin, refs=refs + tuple(t.ref for t in tiers if t.ref),
+            kind=rule.kind, id=rule.id, pack=self.origin,
+            refs=tuple(dict.fromkeys(refs + tuple(t.ref for t in tiers if t.ref))),
             title=title or (message.source if message else rule.id), severity=severity, category=category,
             message=message, explain=rule.first("explain").value if rule.first("explain") else "",
             when=when, require=require, tiers=tiers, examples=examples, pos=rule.pos,

@@ -1,0 +1,104 @@
+"""Runs the test cases embedded in rule files (``example pass { … }``).
+
+Each example is evaluated by the compiled program and, as a cross-check, by the reference
+evaluator; the two must agree with each other and with the expected outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from compliance import ast
+from compliance.engine import Engine
+from compliance.evaluator import Env, evaluate
+from compliance.model import CheckedPack, CheckedRule
+
+#: Rule kinds whose examples this runner evaluates from facts.
+FACT_KINDS = ("eligibility", "audience")
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    pack: str
+    rule: str
+    example: ast.Example
+    status: str  # "passed" | "failed" | "skipped"
+    detail: str = ""
+
+    @property
+    def location(self) -> str:
+        return f"{self.example.pos.file}:{self.example.pos.line}"
+
+
+def example_facts(pack: CheckedPack, rule: CheckedRule, example: ast.Example) -> dict[str, Any]:
+    """Nested facts from an example's assignments, with declared defaults for the rest."""
+    facts: dict[str, Any] = {}
+    for path in rule.reads:
+        schema = pack.facts[path[0]]
+        if schema.scalar is not None and schema.scalar.has_default:
+            facts[path[0]] = schema.scalar.default
+        elif schema.fields is not None and len(path) == 2 and schema.fields[path[1]].has_default:
+            facts.setdefault(path[0], {})[path[1]] = schema.fields[path[1]].default
+    for assignment in example.facts or ():
+        value = evaluate(assignment.value, Env({}))
+        if len(assignment.target) == 1:
+            facts[assignment.target[0]] = value
+        else:
+            facts.setdefault(assignment.target[0], {})[assignment.target[1]] = value
+    return facts
+
+
+def run_examples(engine: Engine, packs: Iterable[str] | None = None) -> list[ExampleResult]:
+    """Evaluate every embedded example of the given packs (default: all), each rule once."""
+    results: list[ExampleResult] = []
+    names = list(packs) if packs is not None else list(engine.packs)
+    for name in names:
+        program = engine.programs[name]
+        pack = program.pack
+        for rule in pack.rules:
+            if rule.pack != name:
+                continue  # examples run under the pack that defines the rule
+            for example in rule.examples:
+                results.append(_run_one(engine, pack, rule, example))
+    return results
+
+
+def _run_one(engine: Engine, pack: CheckedPack, rule: CheckedRule, example: ast.Example) -> ExampleResult:
+    if rule.kind not in FACT_KINDS:
+        return ExampleResult(pack.name, rule.id, example, "skipped",
+                             f"{rule.kind} examples are not run by this version")
+    facts = example_facts(pack, rule, example)
+    program = engine.programs[pack.name]
+    try:
+        compiled = _passes(program.checks[rule.id](facts), rule)
+        reference = _reference(rule, facts)
+    except Exception as exc:  # noqa: BLE001 - reported as a failed example
+        return ExampleResult(pack.name, rule.id, example, "failed", f"raised {exc!r}")
+    expected = example.outcome == "pass"
+    if compiled != reference:
+        return ExampleResult(pack.name, rule.id, example, "failed",
+                             f"compiled program says {compiled}, reference evaluator says {reference}")
+    if compiled != expected:
+        got = "passes" if compiled else "fails"
+        return ExampleResult(pack.name, rule.id, example, "failed",
+                             f"expected the rule to {example.outcome}, but it {got}")
+    return ExampleResult(pack.name, rule.id, example, "passed")
+
+
+def _passes(result: Any, rule: CheckedRule) -> bool:
+    if rule.tiers:
+        return result != -1  # a tier chosen (>= 0) or the rule not applicable (-2)
+    return bool(result)
+
+
+def _reference(rule: CheckedRule, facts: dict[str, Any]) -> bool:
+    env = Env(facts)
+    if rule.when is not None and not evaluate(rule.when, env):
+        return True
+    if rule.tiers:
+        return any(evaluate(t.condition, env) for t in rule.tiers)
+    condition = rule.require if rule.require is not None else rule.select
+    assert condition is not None
+    return bool(evaluate(condition, env))
