@@ -146,9 +146,11 @@ def handwritten_values(text: str) -> list[Hit]:
 # `regex` rather than `re`: its first-character analysis of this alternation is ~4x faster.
 _EMBEDDED_RE = regex.compile(
     r"(?P<signature>【[^【】\n]{1,30}】)"
-    r"|(?P<optout>(?:(?:短信)?回复?|发送?|编辑)[ \t]*[A-Za-z0-9]{1,4}[ \t]*(?:退订|退定|拒收)"
-    r"|(?:退订|退定|拒收)(?:请?(?:回复?|发送?)[ \t]*[A-Za-z0-9]{1,4}(?![A-Za-z0-9]))?"
-    r"|回复?[ \t]*[TtNn][Dd]?(?![A-Za-z0-9]))"
+    # Traditional forms (退訂, 回覆/回復, 發送) are listed so that CN-04 holds here too.
+    r"|(?P<optout>(?:(?:短信)?回[复覆復]?|[发發]送?|编辑|編輯)[ \t]*[A-Za-z0-9]{1,4}[ \t]*"
+    r"(?:退[订訂定]|拒收)"
+    r"|(?:退[订訂定]|拒收)(?:[请請]?(?:回[复覆復]?|[发發]送?)[ \t]*[A-Za-z0-9]{1,4}(?![A-Za-z0-9]))?"
+    r"|回[复覆復]?[ \t]*[TtNn][Dd]?(?![A-Za-z0-9]))"
 )
 
 
@@ -159,6 +161,7 @@ def embedded_signature_or_optout(text: str) -> list[Hit]:
     and ``optout``.
     """
     if "【" not in text and "退" not in text and "拒" not in text and "回" not in text:
+        # every alternative contains one of these characters
         return []
     hits: list[Hit] = []
     for match in _EMBEDDED_RE.finditer(text):
