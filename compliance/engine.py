@@ -183,7 +183,7 @@ class Engine:
                 problems.append(f"{where}: {err['msg']}")
             raise FactError("facts do not fit pack " + program.pack.name + ":\n  " + "\n  ".join(problems)) from None
         out: dict[str, Any] = {}
-        for name in model.model_fields:
+        for name in type(model).model_fields:
             value = getattr(model, name)
             out[name] = _aware(value.model_dump() if hasattr(value, "model_dump") else value)
         return out

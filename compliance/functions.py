@@ -79,6 +79,9 @@ def _fixed(params: tuple[Type, ...], returns: Type) -> TypeRule:
             raise SignatureError(f"takes {len(params)} argument(s), got {len(args)}")
         for i, (got, want) in enumerate(zip(args, params), 1):
             if not assignable(got, want):
+                if got.optional and assignable(got.required(), want):
+                    raise SignatureError(f"argument {i} may be null here ({got}); test it with `!= null` "
+                                         "first or use coalesce(x, default)")
                 raise SignatureError(f"argument {i} must be {want}, got {got}")
         return returns
 

@@ -91,8 +91,8 @@ class _AstError(Exception):
 
 def _describe_expected(expected: set[str]) -> str:
     words = sorted({_TERMINAL_WORDS.get(t, _literal_word(t)) for t in expected})
-    if len(words) > 8:
-        words = words[:8] + ["…"]
+    if len(words) > 16:
+        words = words[:16] + ["…"]
     return ", ".join(words)
 
 
