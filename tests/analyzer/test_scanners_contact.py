@@ -38,6 +38,11 @@ from compliance.analyzer.scanners import contacts, disallowed_links, domain_of, 
         ("预约电话:xxxxxxxx", [("xxxxxxxx", "landline")]),
         # full-width colon and traditional characters around the number
         ("聯繫電話：13812345678", [("13812345678", "mobile")]),
+        ("預約電話:87654321", [("87654321", "landline")]),
+        ("企鵝號：12345678", [("12345678", "qq")]),
+        # full-width digits are the same shape
+        ("手机１３８ １２３４ ５６７８", [("１３８ １２３４ ５６７８", "mobile")]),
+        ("（０１０）８７６５４３２１", [("（０１０）８７６５４３２１", "landline")]),
     ],
 )
 def test_contacts_positives(text: str, expected: list[tuple[str, str]]) -> None:

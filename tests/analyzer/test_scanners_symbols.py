@@ -30,6 +30,8 @@ from compliance.analyzer.scanners import brackets_outside_signature, special_sym
         ("送你/:rose 和/:share", [("/:rose", "qq_code"), ("/:share", "qq_code")]),
         ("￥￥抢购", [("￥", "currency"), ("￥", "currency")]),
         ("①新品", [("①", "enclosed")]),
+        ("全場優惠★限時", [("★", "decorative")]),
+        ("ＶＩＰ專享♥", [("♥", "decorative")]),
     ],
 )
 def test_special_symbols_positives(text: str, expected: list[tuple[str, str]]) -> None:

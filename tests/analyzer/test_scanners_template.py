@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from compliance.analyzer.scanners import (
@@ -101,3 +104,11 @@ def test_embedded_signature_or_optout(text: str, expected: list[tuple[str, str]]
 @pytest.mark.parametrize("text", ["{name}回复您的问题", "{name}回来看看", "新品上架"])
 def test_embedded_near_misses(text: str) -> None:
     assert embedded_signature_or_optout(text) == []
+
+
+def test_importing_the_scanners_does_not_import_jieba() -> None:
+    # jieba's import and dictionary load (~0.6 s) must stay off the start-up path.
+    code = "import sys, compliance.analyzer.scanners; print('jieba' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"

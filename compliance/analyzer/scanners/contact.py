@@ -10,6 +10,7 @@ Masked digits. Public corpora (and logs) mask digits as ``x`` / ``X`` and apps d
 * mobile: 11 positions ``[1xX][3-9xX]`` + 9 × ``[0-9xX*]`` (optionally grouped 3-4-4 by
   space, dash or dot), not touching further digits or mask characters, e.g. ``138xxxxxxxx``,
   ``xxxxxxxxxxx``, ``138****5678``;
+* full-width digits (１３８…) are an evasion of the same shapes and count as digits;
 * landline: an area code and a local number joined by a dash, ``xxxx-xxxxxxx``; or 7–8
   digits/masks right after a phone keyword (电话, 热线, 座机, 致电, Tel, ☎).
 
@@ -32,8 +33,14 @@ from compliance.analyzer.hits import Hit
 # WeChat / "电话: 12345678". `re` scans a pattern whose alternatives all start with a
 # literal, or that starts with a character set, with a fast skip loop.
 
-_MASKED = r"[0-9xX*]"
+# Digits include the full-width ０-９ (an evasion of the same shapes); masks are x, X, *.
+_D = "0-9０-９"
+_DIGIT = f"[{_D}]"
+_MASKED = f"[{_D}xX*]"
+_NOT_AFTER = f"(?<![{_D}xX*])"
+_NOT_BEFORE = f"(?![{_D}xX*])"
 _SEP = r"[ \u3000.\-]?"
+_DASH = r"[ \-]?"
 
 _EMAIL_RE = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,24}"
@@ -41,19 +48,20 @@ _EMAIL_RE = re.compile(
 )
 
 # A maximal run of characters that phone shapes are made of; phones are searched in it only.
-_PHONE_RUN_RE = re.compile(r"[+(（0-9xX*][0-9xX* \u3000.\-+()（）]{6,}")
+_PHONE_RUN_RE = re.compile(f"[+(（{_D}xX*][{_D}xX* \u3000.\\-+()（）]{{6,}}")
 _PHONE_RE = re.compile(
     # Mobile, optionally with the country code; 3-4-4 grouping by space, dash or dot.
-    r"(?P<mobile>(?<![0-9xX*+])(?:(?:\+|00)86[ \-]?)?1[3-9][0-9]" + _SEP + r"[0-9]{4}" + _SEP
-    + r"[0-9]{4}(?![0-9xX*]))"
-    r"|(?P<mobile_masked>(?<![0-9xX*])[1xX][3-9xX]" + _MASKED + _SEP + _MASKED + r"{4}" + _SEP
-    + _MASKED + r"{4}(?![0-9xX*]))"
-    # Landline: (0xx)/0xx(x) area code + 7-8 digit local number (not starting with 0), optional extension;
-    # 400/800 service numbers; masked area-local pairs only with the dash.
-    r"|(?P<landline>(?<![0-9xX*])(?:\(0[1-9][0-9]{1,2}\)|（0[1-9][0-9]{1,2}）|0[1-9][0-9]{1,2})"
-    r"[ \-]?[2-9][0-9]{6,7}(?:-[0-9]{1,4})?(?![0-9xX*])"
-    r"|(?<![0-9xX*])[48]00[ \-]?[0-9]{3}[ \-]?[0-9]{4}(?![0-9xX*])"
-    r"|(?<![0-9xX*])[0xX][0-9xX]{2,3}-[0-9xX]{7,8}(?![0-9xX*]))"
+    f"(?P<mobile>(?<![{_D}xX*+])(?:(?:\\+|00)86{_DASH})?[1１][3-9３-９]{_DIGIT}{_SEP}"
+    f"{_DIGIT}{{4}}{_SEP}{_DIGIT}{{4}}{_NOT_BEFORE})"
+    f"|(?P<mobile_masked>{_NOT_AFTER}[1１xX][3-9３-９xX]{_MASKED}{_SEP}{_MASKED}{{4}}{_SEP}"
+    f"{_MASKED}{{4}}{_NOT_BEFORE})"
+    # Landline: area code 0xx / 0xxx (optionally bracketed) + 7-8 digit local number not
+    # starting with 0, optional extension; 400/800 service numbers; masked area-local
+    # pairs only with the dash.
+    f"|(?P<landline>{_NOT_AFTER}(?:[(（][0０][1-9１-９]{_DIGIT}{{1,2}}[)）]|[0０][1-9１-９]{_DIGIT}{{1,2}})"
+    f"{_DASH}[1-9１-９]{_DIGIT}{{6,7}}(?:-{_DIGIT}{{1,4}})?{_NOT_BEFORE}"
+    f"|{_NOT_AFTER}[48４８][0０][0０]{_DASH}{_DIGIT}{{3}}{_DASH}{_DIGIT}{{4}}{_NOT_BEFORE}"
+    f"|{_NOT_AFTER}[0０xX][{_D}xX]{{2,3}}-[{_D}xX]{{7,8}}{_NOT_BEFORE})"
 )
 
 _WECHAT_KEYWORDS = (
@@ -63,8 +71,11 @@ _WECHAT_LATIN_KEYWORDS = (
     "VX", "Vx", "vX", "vx", "WX", "Wx", "wX", "wx", "WeChat", "Wechat", "wechat", "Weixin",
     "weixin",
 )
-_QQ_KEYWORDS = ("QQ", "Qq", "qQ", "qq", "Q号", "q号", "扣扣", "企鹅")
-_PHONE_KEYWORDS = ("电话", "热线", "座机", "固话", "致电", "Tel", "TEL", "tel", "☎")
+_QQ_KEYWORDS = ("QQ", "Qq", "qQ", "qq", "Q号", "q号", "Q號", "q號", "扣扣", "企鹅", "企鵝")
+_PHONE_KEYWORDS = (
+    "电话", "热线", "座机", "固话", "致电", "電話", "熱線", "座機", "固話", "致電", "Tel", "TEL",
+    "tel", "☎",
+)
 _KEYWORD_KIND: dict[str, str] = {
     **{word: "wechat" for word in _WECHAT_KEYWORDS},
     **{word: "wechat_latin" for word in _WECHAT_LATIN_KEYWORDS},
@@ -77,7 +88,7 @@ _KEYWORD_RE = re.compile(
 )
 
 _WECHAT_ID = r"[A-Za-z][A-Za-z0-9_\-]{5,19}(?![A-Za-z0-9_\-])"
-_MOBILE_ID = r"1[3-9][0-9]{9}(?![0-9])"
+_MOBILE_ID = r"[1１][3-9３-９][0-9０-９]{9}(?![0-9０-９])"
 _KEY_SEP = r"(?:号码?|[Ii][Dd])?[ \u3000]*[:：]?[ \u3000]*"
 _TAILS: dict[str, re.Pattern[str]] = {
     # After a Chinese keyword the id may follow directly (微信abc123).
@@ -88,8 +99,11 @@ _TAILS: dict[str, re.Pattern[str]] = {
         rf"(?:(?:号码?|[Ii][Dd])?[ \u3000]*[:：][ \u3000]*|[ \u3000]+)(?P<id>{_WECHAT_ID}|{_MOBILE_ID})"
         rf"|(?P<phone>{_MOBILE_ID})"
     ),
-    "qq": re.compile(r"(?:号码?|群)?[ \u3000]*[:：]?[ \u3000]*(?P<id>[1-9xX][0-9xX]{4,11})(?![0-9xX])"),
-    "phone": re.compile(r"[ \u3000]*[:：]?[ \u3000]*(?P<id>[0-9xX]{7,8})(?![0-9xX*])"),
+    "qq": re.compile(
+        r"(?:号码?|號碼?|群)?[ \u3000]*[:：]?[ \u3000]*(?P<id>[1-9１-９xX][0-9０-９xX]{4,11})"
+        r"(?![0-9０-９xX])"
+    ),
+    "phone": re.compile(r"[ \u3000]*[:：]?[ \u3000]*(?P<id>[0-9０-９xX]{7,8})(?![0-9０-９xX*])"),
 }
 _TAIL_LABELS: dict[str, tuple[str, str]] = {
     "wechat": ("wechat_id", "微信号"),
