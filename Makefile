@@ -30,7 +30,7 @@ test: $(STAMP) redis
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest benchmarks -q --benchmark-only
+	$(BIN)/python -m pytest benchmarks -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks
