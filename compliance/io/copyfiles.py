@@ -113,6 +113,15 @@ class CopyMessage:
             return self.source.position(self.source.line_starts[self.line - 1])
         return self.source.position(first)
 
+    @property
+    def extent(self) -> tuple[SourcePosition, SourcePosition]:
+        """``(start, end)`` of the message's text in the file: the first field character to
+        just after the last one (in source order)."""
+        start = self.anchor
+        ends = [m.start_of(m.length) for m in self.field_maps.values()]
+        end = max(ends, default=start.offset)
+        return start, self.source.position(max(end, start.offset))
+
     def position(self, field_name: str, offset: int) -> SourcePosition:
         """Source position of character `offset` of field `field_name` (offset may equal len)."""
         fmap = self._map(field_name)
