@@ -1,0 +1,316 @@
+"""One Aho-Corasick pass over every lexicon term, jieba only to confirm ambiguous hits.
+
+`Matcher` folds the text with `normalize`, scans the folded text once with a pyahocorasick
+automaton built over the folded form of every term of every lexicon, and maps each hit back
+to the ORIGINAL text. Then, per lexicon:
+
+1. Latin terms need word boundaries (``vx`` is not a hit in ``nvxx``; ``top1`` not in
+   ``top10``), because the automaton has no notion of words.
+2. Hits contained in a longer hit of the same lexicon are dropped (``第一`` inside
+   ``销量第一``). Partial overlaps are kept: they are different claims.
+3. Ambiguous entries are confirmed: first by their ``allow`` words (``第一`` inside ``第一次``
+   is not a hit; a plain string comparison), then by jieba segmentation of a ±6-character
+   window: the hit stands when its boundaries fall on jieba word boundaries (``最`` in
+   ``本店最便宜`` → 本店/最/便宜) or when the jieba word around it is itself a lexicon term.
+   ``最`` in ``最近`` sits inside the word 最近 and is dropped.
+
+jieba is imported on the first confirmation that needs it (never at import time), into a
+private ``jieba.Tokenizer`` (so the global jieba dictionary of other code is untouched) that
+learns every lexicon term with ``add_word``. Confirmations are cached per window.
+
+A Matcher is immutable after construction; `find` may be called from several threads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import threading
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import ahocorasick
+
+from .hits import Hit
+from .lexicon import Lexicon, LexiconEntry, load_builtin_lexicons
+from .normalize import normalize
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jieba
+
+__all__ = ["Matcher", "default_matcher"]
+
+#: Characters either side of an ambiguous hit given to jieba.
+CONFIRM_WINDOW = 6
+
+_jieba_lock = threading.Lock()
+_jieba_tokenizer: jieba.Tokenizer | None = None
+_jieba_words: set[str] = set()
+
+
+def _tokenizer(words: Collection[str]) -> jieba.Tokenizer:
+    """The process-wide private jieba tokenizer, taught ``words`` (imports jieba lazily)."""
+    global _jieba_tokenizer
+    with _jieba_lock:
+        if _jieba_tokenizer is None:
+            import jieba  # ~0.6 s with its dictionary: only when a confirmation needs it
+
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _jieba_tokenizer = tokenizer
+        tokenizer = _jieba_tokenizer
+        for word in words:
+            if word in _jieba_words:
+                continue
+            _jieba_words.add(word)
+            # Known words keep jieba's own frequency; unknown terms get the frequency that
+            # makes jieba keep them whole (add_word's suggest_freq).
+            if not tokenizer.FREQ.get(word):
+                tokenizer.add_word(word)
+        return tokenizer
+
+
+def _is_ascii_letter(ch: str) -> bool:
+    return "a" <= ch <= "z"
+
+
+def _is_ascii_digit(ch: str) -> bool:
+    return "0" <= ch <= "9"
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One entry of one lexicon, prepared for matching."""
+
+    lexicon: str
+    category: str
+    entry: LexiconEntry
+    folded: str
+    note: str
+    # (k, word): the allow word ``word`` contains the term at offset k.
+    allow: tuple[tuple[int, str], ...]
+    platforms: frozenset[str]
+    # Word-boundary checks for Latin/digit edges: None, or the class test the neighbour must fail.
+    before_check: str | None
+    after_check: str | None
+
+
+def _edge_class(ch: str) -> str | None:
+    if _is_ascii_letter(ch):
+        return "letter"
+    if _is_ascii_digit(ch):
+        return "digit"
+    return None
+
+
+def _same_class(ch: str, cls: str | None) -> bool:
+    if cls == "letter":
+        return _is_ascii_letter(ch)
+    if cls == "digit":
+        return _is_ascii_digit(ch)
+    return False
+
+
+class Matcher:
+    """Finds lexicon terms in text (see module docstring).
+
+    Args:
+        lexicons: the lexicons to match, by name (the name becomes ``Hit.kind``).
+    """
+
+    def __init__(self, lexicons: Mapping[str, Lexicon]) -> None:
+        self._lexicons: dict[str, Lexicon] = dict(lexicons)
+        self._terms: list[_Term] = []
+        self._by_key: dict[tuple[str, str], LexiconEntry] = {}
+        grouped: dict[str, list[int]] = {}
+        for name, lexicon in self._lexicons.items():
+            for entry in lexicon.entries:
+                folded = normalize(entry.term).text
+                allow: list[tuple[int, str]] = []
+                for word in entry.allow:
+                    fw = normalize(word).text
+                    k = fw.find(folded)
+                    while k != -1:
+                        allow.append((k, fw))
+                        k = fw.find(folded, k + 1)
+                term = _Term(
+                    lexicon=name,
+                    category=lexicon.category,
+                    entry=entry,
+                    folded=folded,
+                    note=entry.note or lexicon.title,
+                    allow=tuple(allow),
+                    platforms=frozenset(entry.platforms),
+                    before_check=_edge_class(folded[0]),
+                    after_check=_edge_class(folded[-1]),
+                )
+                grouped.setdefault(folded, []).append(len(self._terms))
+                self._terms.append(term)
+                self._by_key[(name, folded)] = entry
+        self._automaton: Any = ahocorasick.Automaton()
+        for folded, ids in grouped.items():
+            self._automaton.add_word(folded, (len(folded), tuple(ids)))
+        if grouped:
+            self._automaton.make_automaton()
+        self._has_terms = bool(grouped)
+        # jieba learns the CJK terms so that a lexicon term is one word in its segmentation.
+        self._jieba_words = frozenset(f for f in grouped if any(ord(c) > 0x2E80 for c in f))
+        self._confirm = functools.lru_cache(maxsize=1 << 16)(self._confirm_uncached)
+        self._jieba: jieba.Tokenizer | None = None  # set on first confirmation
+
+    @property
+    def lexicon_names(self) -> frozenset[str]:
+        """Names of the lexicons this matcher was built over."""
+        return frozenset(self._lexicons)
+
+    def lexicon(self, name: str) -> Lexicon:
+        """The lexicon called ``name`` (KeyError when unknown)."""
+        return self._lexicons[name]
+
+    def entry(self, hit: Hit) -> LexiconEntry | None:
+        """The lexicon entry that produced ``hit`` (None for hits of other producers)."""
+        return self._by_key.get((hit.kind, hit.term))
+
+    def find(
+        self,
+        text: str,
+        lexicons: Collection[str] | None = None,
+        *,
+        platforms: Collection[str] | None = None,
+    ) -> list[Hit]:
+        """Every confirmed lexicon hit in ``text``, sorted by position.
+
+        Args:
+            text: the original text; hit offsets point into it.
+            lexicons: only these lexicon names (None: all). Unknown names raise ValueError.
+            platforms: only entries for these platforms, plus entries without ``platforms``
+                (None: all entries).
+        """
+        selected = self._selection(lexicons)
+        hits, _ = self._scan(text, selected, platforms, use_jieba=True)
+        return hits
+
+    # ----------------------------------------------------------------------------------------
+
+    def _selection(self, lexicons: Collection[str] | None) -> frozenset[str] | None:
+        if lexicons is None:
+            return None
+        selected = frozenset(lexicons)
+        unknown = selected - self._lexicons.keys()
+        if unknown:
+            name = sorted(unknown)[0]
+            close = difflib.get_close_matches(name, list(self._lexicons), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown lexicon {name!r}{hint}; known: {sorted(self._lexicons)}")
+        return selected
+
+    def _scan(
+        self,
+        text: str,
+        selected: frozenset[str] | None,
+        platforms: Collection[str] | None,
+        *,
+        use_jieba: bool,
+    ) -> tuple[list[Hit], set[tuple[str, str]]]:
+        """Hits plus the (lexicon, term) pairs left undecided because jieba was not allowed."""
+        undecided: set[tuple[str, str]] = set()
+        if not self._has_terms or not text:
+            return [], undecided
+        norm = normalize(text)
+        folded = norm.text
+        n = len(folded)
+        terms = self._terms
+        wanted_platforms = frozenset(platforms) if platforms is not None else None
+        candidates: list[tuple[int, int, _Term]] = []
+        for last, (length, ids) in self._automaton.iter(folded):
+            start = last + 1 - length
+            for i in ids:
+                term = terms[i]
+                if selected is not None and term.lexicon not in selected:
+                    continue
+                if wanted_platforms is not None and term.platforms and term.platforms.isdisjoint(wanted_platforms):
+                    continue
+                if term.before_check is not None and start > 0 and _same_class(folded[start - 1], term.before_check):
+                    continue
+                if term.after_check is not None and last + 1 < n and _same_class(folded[last + 1], term.after_check):
+                    continue
+                candidates.append((start, last + 1, term))
+        if not candidates:
+            return [], undecided
+        # Longest first, so that containers are decided before what they contain.
+        candidates.sort(key=lambda c: (c[0] - c[1], c[0]))
+        accepted: dict[str, list[tuple[int, int]]] = {}
+        hits: list[Hit] = []
+        for start, end, term in candidates:
+            spans = accepted.setdefault(term.lexicon, [])
+            if any(s <= start and end <= e for s, e in spans):
+                continue
+            if term.entry.ambiguous:
+                if self._allowed_context(folded, start, term):
+                    continue
+                if not use_jieba:
+                    undecided.add((term.lexicon, term.folded))
+                    continue
+                lo = max(0, start - CONFIRM_WINDOW)
+                hi = min(n, end + CONFIRM_WINDOW)
+                if not self._confirm(folded[lo:hi], start - lo, end - lo):
+                    continue
+            spans.append((start, end))
+            o_start, o_end = norm.span(start, end)
+            entry = term.entry
+            hits.append(
+                Hit(
+                    start=o_start,
+                    end=o_end,
+                    text=text[o_start:o_end],
+                    category=term.category,
+                    kind=term.lexicon,
+                    label=entry.label,
+                    severity=entry.severity,
+                    note=term.note,
+                    fix=entry.fix,
+                    term=term.folded,
+                )
+            )
+        hits.sort(key=lambda h: (h.start, h.end, h.kind))
+        return hits, undecided
+
+    @staticmethod
+    def _allowed_context(folded: str, start: int, term: _Term) -> bool:
+        for k, word in term.allow:
+            if start >= k and folded.startswith(word, start - k):
+                return True
+        return False
+
+    def _confirm_uncached(self, window: str, start: int, end: int) -> bool:
+        """Does jieba segment ``window[start:end]`` as whole word(s), or inside a term?"""
+        tokenizer = self._jieba
+        if tokenizer is None:
+            tokenizer = self._jieba = _tokenizer(self._jieba_words)
+        pos = 0
+        starts_on_boundary = False
+        for token in tokenizer.lcut(window, HMM=False):
+            token_end = pos + len(token)
+            if pos == start:
+                starts_on_boundary = True
+            if pos <= start and end <= token_end and (pos, token_end) != (start, end):
+                # The term is inside a longer word: it stands only if that word is a term too.
+                return token in self._jieba_words
+            if token_end == end:
+                return starts_on_boundary
+            if token_end > end:
+                return False
+            pos = token_end
+        return False
+
+    def _terms_found(self, text: str, *, use_jieba: bool) -> tuple[set[str], set[str]]:
+        """Folded terms that hit ``text`` and those left undecided (for lexicon self-tests)."""
+        hits, undecided = self._scan(text, None, None, use_jieba=use_jieba)
+        return {h.term for h in hits}, {term for _, term in undecided}
+
+
+@functools.cache
+def default_matcher() -> Matcher:
+    """A matcher over every built-in lexicon (built once per process)."""
+    return Matcher(load_builtin_lexicons())

@@ -1,0 +1,332 @@
+"""Text folding for lexicon matching, with an offset map back to the original text.
+
+`normalize` folds a message so that one Aho-Corasick pass over the folded text catches the
+variants a copywriter (or an evader) can produce:
+
+* NFKC width/compatibility folding (``ＶＸ`` → ``vx``, ``⼀`` → ``一``), applied per character so
+  every folded character knows which original character it came from;
+* traditional → simplified Chinese, using a character table derived once from OpenCC ``t2s``
+  (OpenCC's phrase conversion may change the length of a string; the character table cannot);
+* Latin case folding to lower case, plus a handful of Cyrillic/Greek letters that look exactly
+  like Latin ones (``ВХ`` → ``vx``);
+* removal of invisible characters (zero-width space/joiners, BOM, word joiner, soft hyphen)
+  anywhere, and of separator runs (spaces, ``* · _ - . / | ~``…) *between* two CJK characters,
+  or between a CJK character and a Latin token of at most two letters (``加 V 信``, ``JD 官方``;
+  there only spaces and symbols that do not occur in URLs). Separators inside URLs, numbers
+  and English phrases are kept (``点击 https://m.jd.com``, ``1-3``, ``hello world``).
+* full-width ``，！？：；（）`` and the ideographic space are left alone: no lexicon term
+  contains them, and folding them would push nearly every Chinese message off the fast path.
+
+Look-alike *words* (威信, 薇信, V信 for 微信) are not folded here: they are ordinary entries of the
+``contact`` lexicon, so each carries its own note and examples and policy stays data.
+
+Offsets: ``Normalized.offsets[i]`` is the index in the original text of the character that
+folded character ``i`` came from (``offsets[len(text)] == len(original)``); the sequence is
+non-decreasing. `Normalized.span` maps a folded span to the smallest original span that
+covers it, so a hit on ``最低价`` in ``最*低*价`` points at the whole ``最*低*价``.
+
+Typical text takes the fast path: ASCII text is only lower-cased, and CJK text without
+length-changing characters or separators between CJK is folded by one ``str.translate`` and
+keeps an identity offset map (no per-character Python loop).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Normalized", "normalize", "fold_char"]
+
+#: Characters nobody can see; removed wherever they occur (they split words for evasion and
+#: carry no meaning for matching; ZWJ inside emoji sequences is irrelevant to lexicon terms).
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+
+#: Separator characters (checked after width folding, so ＊．／｜ are covered by * . / |).
+#: A run of them is removed when it stands between two CJK characters.
+_SEPARATOR_RUN = re.compile(r"[\s*·・•‧_\-./|~～]+")
+#: Between a CJK character and a short Latin token (``加 V 信``, ``JD 官方``) only these are
+#: removed: no ``.`` or ``/`` so that URLs and file names next to Chinese text stay intact.
+_LATIN_SIDE_SEPARATORS = frozenset(" \t*·・•‧_-|~～\u3000")
+#: Longest Latin token glued to neighbouring Chinese (``vx``, ``qq``, ``jd``); longer runs are
+#: English words or URLs (``点击 https://…``) and keep their spacing.
+_MAX_GLUED_LATIN = 2
+
+#: NFKC-changed punctuation that ordinary Chinese text is full of. No lexicon term contains
+#: it, so it is left as is: folding it would send nearly every message off the fast path.
+_KEEP_AS_IS = frozenset("，！？：；（）\u3000～")
+
+#: Letters from other scripts that are pixel-identical to Latin letters in common fonts.
+#: Applied after lower-casing; only unambiguous look-alikes, so Cyrillic/Greek words still
+#: fold to something stable (they are not lexicon material either way).
+_HOMOGLYPHS = {
+    "а": "a", "в": "v", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԛ": "q",
+    "ԝ": "w", "α": "a", "ο": "o", "ν": "v", "ρ": "p", "τ": "t", "χ": "x", "ι": "i",
+    "κ": "k",
+}  # fmt: skip
+
+#: Code point ranges whose NFKC/case/t2s folding is computed. Everything else is kept as is.
+_FOLD_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0000, 0xD800),
+    (0xE000, 0x10000),
+    (0x1D400, 0x1D800),  # mathematical alphanumerics: 𝐕𝐗
+    (0x1F100, 0x1F200),  # enclosed alphanumeric supplement: 🄵, 🅅
+    (0x2F800, 0x2FA20),  # CJK compatibility ideographs supplement
+)
+_T2S_RANGES: tuple[tuple[int, int], ...] = ((0x3400, 0x4DC0), (0x4E00, 0xA000))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """Per-character fold tables, built once per process."""
+
+    fold: dict[int, str]  # for str.translate: code point -> folded string ("" = delete)
+    # Runs of characters that may fold. BMP keys form one bitmap class (fast scan in C); all
+    # astral characters are included wholesale because a class with scattered astral ranges
+    # is several times slower to scan, and translating an emoji to itself costs nothing.
+    fold_runs: re.Pattern[str]
+
+
+_tables_lock = threading.Lock()
+_tables_cache: _Tables | None = None
+
+
+def _t2s_table() -> dict[str, str]:
+    """Traditional → simplified, one character at a time, derived from OpenCC ``t2s``.
+
+    Converting a newline-joined list of single characters in one call gives OpenCC's default
+    character mapping (its phrase table never spans a newline) at a cost of a few ms.
+    """
+    import opencc  # imported here: only the first normalize() of a process pays for it
+
+    try:
+        converter = opencc.OpenCC("t2s")
+    except Exception:  # older builds of the binding want the file name
+        converter = opencc.OpenCC("t2s.json")
+    chars = [chr(cp) for lo, hi in _T2S_RANGES for cp in range(lo, hi)]
+    converted = converter.convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - would mean OpenCC merged lines
+        raise RuntimeError("OpenCC t2s changed the number of lines; cannot derive a char table")
+    # A one-to-many result would break the per-character offset map; OpenCC has none today,
+    # and keeping the traditional character is the safe fallback if a future version adds one.
+    return {a: b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
+
+
+def _fold_uncached(ch: str, t2s: dict[str, str]) -> str:
+    """Fold one character (NFKC, lower case, homoglyphs, t2s) without the tables."""
+    if ch in INVISIBLE:
+        return ""
+    folded = unicodedata.normalize("NFKC", ch).lower()
+    return "".join(t2s.get(c, _HOMOGLYPHS.get(c, c)) for c in folded)
+
+
+def _build_tables() -> _Tables:
+    t2s = _t2s_table()
+    fold: dict[int, str] = {}
+    for lo, hi in _FOLD_RANGES:
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            if ch in _KEEP_AS_IS:
+                continue
+            folded = _fold_uncached(ch, t2s)
+            if folded != ch:
+                fold[cp] = folded
+    bmp_keys = sorted(cp for cp in fold if cp < 0x10000)
+    return _Tables(
+        fold=fold, fold_runs=re.compile(f"[{_char_class(bmp_keys)}\U00010000-\U0010ffff]+")
+    )
+
+
+def _char_class(codepoints: Sequence[int]) -> str:
+    """A regex character class body for sorted code points, compressed into ranges."""
+    parts: list[str] = []
+    i = 0
+    while i < len(codepoints):
+        j = i
+        while j + 1 < len(codepoints) and codepoints[j + 1] == codepoints[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(codepoints[i])), re.escape(chr(codepoints[j]))
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return "".join(parts)
+
+
+def _tables() -> _Tables:
+    global _tables_cache
+    tables = _tables_cache
+    if tables is None:
+        with _tables_lock:
+            if _tables_cache is None:
+                _tables_cache = _build_tables()
+            tables = _tables_cache
+    return tables
+
+
+def fold_char(ch: str) -> str:
+    """Fold a single character exactly as `normalize` folds it (possibly to "" or to 2+ chars)."""
+    return _tables().fold.get(ord(ch), ch)
+
+
+class Normalized:
+    """Folded text plus the map from folded positions back to the original text.
+
+    Attributes:
+        original: the text given to `normalize`.
+        text: the folded text (what lexicon terms are matched against).
+    """
+
+    __slots__ = ("original", "text", "_origin")
+
+    def __init__(self, original: str, text: str, origin: Sequence[int] | None) -> None:
+        self.original = original
+        self.text = text
+        # origin[i] = original index of folded char i; None means the identity map.
+        self._origin = origin
+
+    @property
+    def is_identity(self) -> bool:
+        """True when folded position ``i`` is original position ``i`` for every ``i``."""
+        return self._origin is None
+
+    @property
+    def offsets(self) -> Sequence[int]:
+        """Original index for each folded index, plus ``len(original)`` at the end.
+
+        Non-decreasing, ``len(offsets) == len(text) + 1``.
+        """
+        if self._origin is None:
+            return range(len(self.text) + 1)
+        return (*self._origin, len(self.original))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the folded span ``[start, end)`` to the original span that produced it.
+
+        The result covers every original character that contributed to the folded span and
+        any separators removed between them; an empty span maps to an empty span.
+        """
+        if not 0 <= start <= end <= len(self.text):
+            raise IndexError(f"span [{start}, {end}) outside folded text of length {len(self.text)}")
+        origin = self._origin
+        if origin is None:
+            return start, end
+        n = len(self.text)
+        o_start = origin[start] if start < n else len(self.original)
+        if end == start:
+            return o_start, o_start
+        return o_start, origin[end - 1] + 1
+
+    def __repr__(self) -> str:
+        return f"Normalized(text={self.text!r}, identity={self.is_identity})"
+
+
+def _is_cjk(ch: str) -> bool:
+    return (
+        "\u4e00" <= ch <= "\u9fff"
+        or "\u3400" <= ch <= "\u4dbf"
+        or "\uf900" <= ch <= "\ufaff"
+        or ch == "\u3010"
+        or ch == "\u3011"
+        or "\U00020000" <= ch <= "\U0003134f"
+    )
+
+
+def _is_latin(ch: str) -> bool:
+    return "a" <= ch <= "z"
+
+
+def _short_latin_run(text: str, start: int, step: int) -> bool:
+    """Is the run of Latin letters beginning at ``start`` (walking by ``step``) short?"""
+    n = 0
+    i = start
+    while 0 <= i < len(text) and _is_latin(text[i]):
+        n += 1
+        if n > _MAX_GLUED_LATIN:
+            return False
+        i += step
+    # A token glued to a URL-ish neighbour (``a.b``) is part of something longer.
+    return not (0 <= i < len(text) and (text[i].isalnum() and text[i].isascii() or text[i] in "./:@"))
+
+
+def _removable(text: str, start: int, end: int) -> bool:
+    """May the separator run ``text[start:end]`` be removed (see module docstring)?"""
+    before, after = text[start - 1], text[end]
+    if _is_cjk(before):
+        if _is_cjk(after):
+            return True
+        return (
+            _is_latin(after)
+            and _short_latin_run(text, end, 1)
+            and all(c in _LATIN_SIDE_SEPARATORS for c in text[start:end])
+        )
+    return (
+        _is_latin(before)
+        and _is_cjk(after)
+        and _short_latin_run(text, start - 1, -1)
+        and all(c in _LATIN_SIDE_SEPARATORS for c in text[start:end])
+    )
+
+
+def _fold(text: str, tables: _Tables) -> tuple[str, list[int] | None]:
+    """Per-character folding; the origin list is None while no character changed length."""
+    pieces: list[str] = []
+    changed: list[tuple[int, int, str]] = []  # (start, end, folded) of runs that changed length
+    pos = 0
+    fold = tables.fold
+    for m in tables.fold_runs.finditer(text):
+        start, end = m.span()
+        folded_run = m[0].translate(fold)
+        pieces.append(text[pos:start])
+        pieces.append(folded_run)
+        if len(folded_run) != end - start:
+            changed.append((start, end, folded_run))
+        pos = end
+    if not pieces:
+        return text, None
+    pieces.append(text[pos:])
+    folded = "".join(pieces)
+    if not changed:
+        return folded, None
+    origin: list[int] = []
+    pos = 0
+    for start, end, _ in changed:
+        origin.extend(range(pos, start))
+        for i in range(start, end):
+            origin.extend([i] * len(fold.get(ord(text[i]), text[i])))
+        pos = end
+    origin.extend(range(pos, len(text)))
+    return folded, origin
+
+
+def normalize(text: str) -> Normalized:
+    """Fold ``text`` for matching and keep the offset map back to it (see module docstring)."""
+    if text.isascii():
+        # ASCII folds by lower-casing only (NFKC is the identity there, no CJK separators).
+        return Normalized(text, text.lower(), None)
+    folded, origin = _fold(text, _tables())
+    runs: list[tuple[int, int]] = []
+    last = len(folded)
+    for m in _SEPARATOR_RUN.finditer(folded):
+        start, end = m.span()
+        if start == 0 or end == last:
+            continue
+        # Cheap reject first: separators with ASCII on both sides (URLs, numbers, English).
+        if folded[start - 1] < "\u3010" and folded[end] < "\u3010":
+            continue
+        if _removable(folded, start, end):
+            runs.append((start, end))
+    if runs:
+        kept: list[str] = []
+        kept_origin: list[int] = []
+        pos = 0
+        for start, end in runs:
+            kept.append(folded[pos:start])
+            kept_origin.extend(origin[pos:start] if origin is not None else range(pos, start))
+            pos = end
+        kept.append(folded[pos:])
+        kept_origin.extend(origin[pos:] if origin is not None else range(pos, len(folded)))
+        folded = "".join(kept)
+        origin = kept_origin
+    return Normalized(text, folded, origin)
