@@ -1,0 +1,460 @@
+"""Message archives: stream JSONL, CSV and Parquet files as Arrow record batches.
+
+`iter_archive` reads an archive at constant memory (one batch at a time) and yields
+`ArchiveBatch`es. Every good record becomes one row of ``batch.records`` (a
+``pyarrow.RecordBatch`` with one string column per mapped field plus ``__line__`` and
+``__record__``); every bad record becomes a `BadRecord` in ``batch.bad``. Nothing aborts the
+stream except problems with the file as a whole (`ArchiveError`: unknown format, a mapped
+column missing from a CSV header or a Parquet schema, a non-string Parquet column).
+
+Records and checkpoints
+    A *record* is a non-blank line of JSONL, a non-blank data row of CSV (the header is not a
+    record; a quoted field may span lines) or a row of Parquet. Records are numbered from 0
+    in file order, good and bad alike; ``batch.first_record`` / ``batch.next_record`` bound
+    what a batch consumed, and each batch consumes exactly ``batch_size`` records except the
+    last. To checkpoint an audit, store ``batch.next_record`` after handling a batch; to
+    resume, call ``iter_archive(..., skip_records=stored)``: the same records follow, with the
+    same line numbers. Parquet skips whole row groups without reading them.
+
+Line numbers
+    ``__line__`` / ``BadRecord.line`` are the 1-based physical line where the record starts
+    (JSONL, CSV), or the 1-based row number (Parquet).
+
+Why JSONL and CSV are parsed in Python rather than by ``pyarrow.json`` / ``pyarrow.csv``:
+those readers fail a whole block on one bad line and do not report the line a row came
+from, and both are requirements here. Parquet is read by pyarrow in batches.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import re
+import zlib
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+
+LINE_COLUMN = "__line__"
+RECORD_COLUMN = "__record__"
+DEFAULT_FIELDS: Mapping[str, str] = {"text": "text"}
+SUPPORTED_ARCHIVES: tuple[str, ...] = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".csv", ".csv.gz", ".parquet")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class ArchiveError(ValueError):
+    """The archive as a whole cannot be read with the given mapping."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A record that could not be used, and why.
+
+    Attributes:
+        path: the archive.
+        line: 1-based line where the record starts (row number for Parquet).
+        reason: what was wrong (invalid JSON, wrong type, invalid UTF-8, missing field...).
+        record: 0-based record number (see the module docstring).
+    """
+
+    path: str
+    line: int
+    reason: str
+    record: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveBatch:
+    """One batch of an archive.
+
+    Attributes:
+        records: good records: one ``string`` column per mapped field (null only for optional
+            fields), ``__line__`` (int64) and ``__record__`` (int64).
+        bad: bad records of this batch, in file order.
+        first_record: number of the first record this batch consumed.
+        next_record: number of the first record after this batch (the checkpoint).
+    """
+
+    records: pa.RecordBatch
+    bad: tuple[BadRecord, ...]
+    first_record: int
+    next_record: int
+
+    @property
+    def consumed(self) -> int:
+        """Records consumed by this batch, good and bad."""
+        return self.next_record - self.first_record
+
+
+def archive_format(path: Path) -> str:
+    """``"jsonl"``, ``"csv"`` or ``"parquet"`` for a path, by its (compound) extension."""
+    name = path.name.lower()
+    for suffix in SUPPORTED_ARCHIVES:
+        if name.endswith(suffix):
+            base = suffix.removesuffix(".gz")
+            return {".ndjson": "jsonl", ".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}[base]
+    raise ArchiveError(path, f"unsupported archive type; supported: {', '.join(SUPPORTED_ARCHIVES)}")
+
+
+def iter_archive(
+    path: Path,
+    *,
+    fields: Mapping[str, str] | None = None,
+    batch_size: int = 10_000,
+    optional: Collection[str] = (),
+    skip_records: int = 0,
+) -> Iterator[ArchiveBatch]:
+    """Stream an archive as `ArchiveBatch`es.
+
+    Args:
+        path: ``.jsonl``/``.ndjson`` (optionally ``.gz``), ``.csv`` (optionally ``.gz``) or
+            ``.parquet``.
+        fields: our field name → the archive's column/key (``{"body": "content"}``); a JSONL
+            key may be a dotted path into nested objects (``"msg.content"``). Default
+            ``{"text": "text"}``.
+        batch_size: records (good + bad) consumed per batch.
+        optional: our field names that may be missing/null (null in the output); any other
+            missing field makes the record bad.
+        skip_records: resume point: skip this many records (see "Records and checkpoints").
+
+    Raises:
+        ArchiveError: unsupported type, or a mapping that does not fit the file's header or
+            schema. Bad records never raise.
+    """
+    path = Path(path)
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if skip_records < 0:
+        raise ValueError("skip_records must not be negative")
+    mapping = dict(fields or DEFAULT_FIELDS)
+    if not mapping:
+        raise ValueError("fields must map at least one field")
+    unknown_optional = set(optional) - set(mapping)
+    if unknown_optional:
+        raise ValueError(f"optional names fields that are not mapped: {', '.join(sorted(unknown_optional))}")
+    kind = archive_format(path)
+    if kind == "parquet":
+        yield from _iter_parquet(path, mapping, batch_size, frozenset(optional), skip_records)
+        return
+    records = _jsonl_records(path, mapping) if kind == "jsonl" else _csv_records(path, mapping, frozenset(optional))
+    yield from _batches(path, records, mapping, frozenset(optional), batch_size, skip_records)
+
+
+# ----------------------------------------------------------------------------- line formats
+
+# A parsed record: (line, values by OUR field name or a str reason, or None for "skipped").
+_Parsed = tuple[int, dict[str, Any] | str | None]
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    try:
+        if path.name.lower().endswith(".gz"):
+            return gzip.open(path, "rb")
+        return open(path, "rb")
+    except OSError as exc:
+        raise ArchiveError(path, f"cannot open: {exc.strerror or exc}") from None
+
+
+_STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
+
+
+def _lookup(obj: dict[str, Any], key: str) -> tuple[bool, Any]:
+    if key in obj:
+        return True, obj[key]
+    current: Any = obj
+    for part in key.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return False, None
+        current = current[part]
+    return True, current
+
+
+def _jsonl_records(path: Path, mapping: Mapping[str, str]) -> Iterator[tuple[int, bytes | str]]:
+    """Yield (line, raw bytes) per non-blank line, or (line, reason) once on a broken stream."""
+    line = 0
+    with _open_binary(path) as stream:
+        try:
+            for raw in stream:
+                line += 1
+                if raw.strip():
+                    yield line, raw
+        except _STREAM_ERRORS as exc:
+            yield line + 1, f"unreadable compressed stream ({type(exc).__name__}: {exc}); rest of file skipped"
+
+
+def _parse_json_line(raw: bytes, mapping: Mapping[str, str], optional: frozenset[str]) -> dict[str, Any] | str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"invalid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON: {exc.msg} (column {exc.colno})"
+    except RecursionError:
+        return "invalid JSON: nested too deeply"
+    if not isinstance(obj, dict):
+        return f"expected a JSON object, got {type(obj).__name__}"
+    values: dict[str, Any] = {}
+    for ours, theirs in mapping.items():
+        found, value = _lookup(obj, theirs)
+        if not found or value is None:
+            if ours in optional:
+                values[ours] = None
+                continue
+            return f"missing field {theirs!r}" + (f" (mapped to {ours!r})" if theirs != ours else "")
+        if not isinstance(value, str):
+            return f"field {theirs!r} must be a string, got {type(value).__name__}"
+        if _SURROGATE.search(value):
+            return f"field {theirs!r} holds a lone surrogate escape (not valid Unicode)"
+        values[ours] = value
+    return values
+
+
+def _csv_records(path: Path, mapping: Mapping[str, str], optional: frozenset[str]) -> Iterator[tuple[int, Any]]:
+    """Yield (line, values | reason) per non-blank CSV data row; the header is checked first."""
+    binary = _open_binary(path)
+    text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
+    with text:
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None)
+        except (csv.Error, *_STREAM_ERRORS) as exc:
+            raise ArchiveError(path, f"cannot read the CSV header: {exc}") from None
+        if header is None:
+            return
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        header = [h.strip() for h in header]
+        if any(_SURROGATE.search(h) for h in header):
+            raise ArchiveError(path, "the CSV header is not valid UTF-8")
+        columns: dict[str, int] = {}
+        for ours, theirs in mapping.items():
+            if theirs in header:
+                columns[ours] = header.index(theirs)
+            elif ours not in optional:
+                raise ArchiveError(
+                    path, f"CSV header has no column {theirs!r} (mapped to {ours!r}); columns: {', '.join(header)}"
+                )
+        previous = reader.line_num
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield previous + 1, f"malformed CSV: {exc}"
+                previous = reader.line_num
+                continue
+            except _STREAM_ERRORS as exc:
+                yield previous + 1, f"unreadable compressed stream ({type(exc).__name__}: {exc}); rest of file skipped"
+                return
+            line = previous + 1
+            previous = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
+                continue
+            if len(row) != len(header):
+                yield line, f"expected {len(header)} fields as in the header, got {len(row)}"
+                continue
+            values: dict[str, Any] = {}
+            reason: str | None = None
+            for ours in mapping:
+                index = columns.get(ours)
+                value = row[index] if index is not None else ""
+                if _SURROGATE.search(value):
+                    reason = f"invalid UTF-8 in column {mapping[ours]!r}"
+                    break
+                if value == "":
+                    if ours in optional:
+                        values[ours] = None
+                        continue
+                    reason = f"missing value in column {mapping[ours]!r}" + (
+                        f" (mapped to {ours!r})" if mapping[ours] != ours else ""
+                    )
+                    break
+                values[ours] = value
+            yield line, reason if reason is not None else values
+
+
+def _batches(
+    path: Path,
+    records: Iterator[tuple[int, Any]],
+    mapping: Mapping[str, str],
+    optional: frozenset[str],
+    batch_size: int,
+    skip_records: int,
+) -> Iterator[ArchiveBatch]:
+    names = list(mapping)
+    number = 0
+    columns: dict[str, list[str | None]] = {name: [] for name in names}
+    lines: list[int] = []
+    ordinals: list[int] = []
+    bad: list[BadRecord] = []
+    first = skip_records
+    for line, item in records:
+        if number < skip_records:
+            number += 1
+            continue
+        if isinstance(item, bytes):
+            item = _parse_json_line(item, mapping, optional)
+        if isinstance(item, str):
+            bad.append(BadRecord(str(path), line, item, number))
+        else:
+            for name in names:
+                columns[name].append(item[name])
+            lines.append(line)
+            ordinals.append(number)
+        number += 1
+        if number - first >= batch_size:
+            yield _make_batch(names, columns, lines, ordinals, bad, first, number)
+            columns = {name: [] for name in names}
+            lines, ordinals, bad = [], [], []
+            first = number
+    if number > first:
+        yield _make_batch(names, columns, lines, ordinals, bad, first, number)
+
+
+def _make_batch(
+    names: list[str],
+    columns: dict[str, list[str | None]],
+    lines: list[int],
+    ordinals: list[int],
+    bad: list[BadRecord],
+    first: int,
+    next_record: int,
+) -> ArchiveBatch:
+    arrays = [pa.array(columns[name], type=pa.string()) for name in names]
+    arrays.append(pa.array(lines, type=pa.int64()))
+    arrays.append(pa.array(ordinals, type=pa.int64()))
+    batch = pa.RecordBatch.from_arrays(arrays, names=[*names, LINE_COLUMN, RECORD_COLUMN])
+    return ArchiveBatch(batch, tuple(bad), first, next_record)
+
+
+# ---------------------------------------------------------------------------------- Parquet
+
+
+def _iter_parquet(
+    path: Path, mapping: Mapping[str, str], batch_size: int, optional: frozenset[str], skip_records: int
+) -> Iterator[ArchiveBatch]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ArchiveError(path, f"cannot open Parquet file: {exc}") from None
+    schema = parquet.schema_arrow
+    wanted: list[str] = []
+    for ours, theirs in mapping.items():
+        index = schema.get_field_index(theirs)
+        if index < 0:
+            if ours in optional:
+                continue
+            raise ArchiveError(path, f"Parquet schema has no column {theirs!r} (mapped to {ours!r}); columns: {', '.join(schema.names)}")
+        kind = schema.field(index).type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)
+                or pa.types.is_large_binary(kind)):
+            raise ArchiveError(path, f"Parquet column {theirs!r} has type {kind}, expected string")
+        if theirs not in wanted:
+            wanted.append(theirs)
+
+    metadata = parquet.metadata
+    group_starts: list[int] = []
+    total = 0
+    for g in range(metadata.num_row_groups):
+        group_starts.append(total)
+        total += metadata.row_group(g).num_rows
+    groups = [g for g in range(metadata.num_row_groups) if group_starts[g] + metadata.row_group(g).num_rows > skip_records]
+    if not groups:
+        return
+    row = group_starts[groups[0]]
+    to_drop = skip_records - row
+    pending: pa.Table | None = None
+
+    def chunks() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from parquet.iter_batches(batch_size=batch_size, row_groups=groups, columns=wanted or None)
+        except (OSError, pa.ArrowException) as exc:
+            raise ArchiveError(path, f"cannot read Parquet data: {exc}") from None
+
+    # Re-chunk so every batch consumes exactly batch_size records after the resume point.
+    for chunk in chunks():
+        table = pa.Table.from_batches([chunk])
+        if to_drop:
+            dropped = min(to_drop, table.num_rows)
+            table = table.slice(dropped)
+            row += dropped
+            to_drop -= dropped
+        pending = table if pending is None else pa.concat_tables([pending, table])
+        while pending is not None and pending.num_rows >= batch_size:
+            head, pending = pending.slice(0, batch_size), pending.slice(batch_size)
+            yield _parquet_batch(path, head, mapping, optional, row, pc)
+            row += batch_size
+    if pending is not None and pending.num_rows:
+        yield _parquet_batch(path, pending, mapping, optional, row, pc)
+
+
+def _parquet_column(table: pa.Table, name: str) -> tuple[list[str | None] | pa.Array, list[str | None]]:
+    """A column as strings plus per-row problem (None when fine)."""
+    column = table.column(name).combine_chunks()
+    problems: list[str | None] = [None] * len(column)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        try:
+            column.validate(full=True)
+            return column.cast(pa.string()), problems
+        except pa.ArrowInvalid:
+            column = column.view(pa.binary() if pa.types.is_string(column.type) else pa.large_binary())
+    values: list[str | None] = []
+    decoder = codecs.getdecoder("utf-8")
+    for i, raw in enumerate(column.to_pylist()):
+        if raw is None:
+            values.append(None)
+            continue
+        try:
+            values.append(decoder(raw)[0])
+        except UnicodeDecodeError:
+            values.append(None)
+            problems[i] = f"invalid UTF-8 in column {name!r}"
+    return values, problems
+
+
+def _parquet_batch(
+    path: Path, table: pa.Table, mapping: Mapping[str, str], optional: frozenset[str], first_row: int, pc: Any
+) -> ArchiveBatch:
+    n = table.num_rows
+    reasons: list[str | None] = [None] * n
+    out_columns: dict[str, pa.Array] = {}
+    for ours, theirs in mapping.items():
+        if theirs not in table.column_names:
+            out_columns[ours] = pa.nulls(n, type=pa.string())
+            continue
+        values, problems = _parquet_column(table, theirs)
+        array = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+        for i, problem in enumerate(problems):
+            if problem and reasons[i] is None:
+                reasons[i] = problem
+        if ours not in optional and array.null_count:
+            for i, is_null in enumerate(array.is_null().to_pylist()):
+                if is_null and reasons[i] is None:
+                    reasons[i] = f"missing value in column {theirs!r}" + (f" (mapped to {ours!r})" if theirs != ours else "")
+        out_columns[ours] = array
+    ordinals = pa.array(range(first_row, first_row + n), type=pa.int64())
+    lines = pc.add(ordinals, 1)
+    arrays = [*out_columns.values(), lines, ordinals]
+    batch = pa.RecordBatch.from_arrays(arrays, names=[*out_columns, LINE_COLUMN, RECORD_COLUMN])
+    bad = tuple(BadRecord(str(path), first_row + i + 1, r, first_row + i) for i, r in enumerate(reasons) if r)
+    if bad:
+        keep = pa.array([r is None for r in reasons])
+        batch = batch.filter(keep)
+    return ArchiveBatch(batch, bad, first_row, first_row + n)
