@@ -28,7 +28,9 @@ class Check:
         tag: co-location tag (the recipient when the scope has one) for Redis Cluster slots.
         limit: limit in force at the send's time (overrides applied).
         blocking: a violation denies the send.
-        buckets: calendar: bucket numbers of the window, oldest first, the send's own last.
+        buckets: calendar: bucket numbers of every window that contains the send's bucket
+            (``2 * count - 1`` of them, oldest first); the send is counted in ``buckets[own]``.
+        own: index of the send's own bucket in ``buckets`` (``count - 1``).
         at_us: send time, µs since the epoch.
         window_us: rolling window length in µs (0 for calendar windows).
         ttl_us: how long the recorded count must be kept after the send.
@@ -43,6 +45,7 @@ class Check:
     limit: int
     blocking: bool
     buckets: tuple[int, ...]
+    own: int
     at_us: int
     window_us: int
     ttl_us: int
@@ -126,24 +129,33 @@ class Planner:
                 assert window.seconds is not None
                 window_us = window.seconds * 1_000_000
                 checks.append(
-                    Check(index, True, key, tag, cap.limit_at(at), cap.blocking, (), at_us,
+                    Check(index, True, key, tag, cap.limit_at(at), cap.blocking, (), 0, at_us,
                           window_us, window_us, f"{at_us}:{token}", not cap.count_failures)
                 )
             else:
                 clock = self._clocks[index]
                 assert clock is not None
                 current, retained_us = clock.locate(at, at_us)
-                buckets = tuple(range(current - window.count + 1, current + 1))
+                span = window.count - 1
+                buckets = tuple(range(current - span, current + span + 1))
                 checks.append(
-                    Check(index, False, key, tag, cap.limit_at(at), cap.blocking, buckets, at_us,
-                          0, retained_us - at_us, "", not cap.count_failures)
+                    Check(index, False, key, tag, cap.limit_at(at), cap.blocking, buckets, span,
+                          at_us, 0, retained_us - at_us, "", not cap.count_failures)
                 )
         return checks
 
 
 def counted(check: Check, observation: Sequence[int]) -> int:
-    """Sends already in the window: calendar observations are per-bucket counts, rolling
-    observations are event timestamps."""
+    """Sends that share a window with this one: calendar observations are per-bucket counts,
+    rolling observations are event timestamps.
+
+    Every window that contains the send is covered — for a rolling window the sends in
+    ``(at - w, at + w)``, for a calendar window the ``count - 1`` buckets on either side — so a
+    send that arrives after later-stamped ones (clock skew between service instances, threads
+    racing) is judged conservatively and no window ever ends up over its limit. For sends in
+    time order nothing later exists, and this is the plain count of the window ending at the
+    send.
+    """
     return len(observation) if check.rolling else sum(observation)
 
 

@@ -6,8 +6,10 @@
 -- ARGV[2]  marker TTL in ms ('0' = no marker; else the marker key is the last KEY)
 -- ARGV[3]  number of caps
 -- then per cap: kind ('c' calendar | 'r' rolling), blocking ('1'|'0'), limit, nkeys, ttl_ms
---   rolling caps add: window_start (exclusive, µs), at (µs), member
--- KEYS: per calendar cap its bucket keys oldest first (the send's own bucket last);
+--   calendar caps add: own (1-based position of the send's bucket among the cap's keys)
+--   rolling caps add: low, high (exclusive bounds of the events read, µs), at (µs), member,
+--                     prune (events at or before it are deleted when recording)
+-- KEYS: per calendar cap the bucket keys of every window holding the send, oldest first;
 --       per rolling cap one sorted-set key (score = µs timestamp).
 -- Timestamps travel as strings: Lua numbers print as %.14g and would lose microseconds.
 --
@@ -33,23 +35,23 @@ for i = 1, ncaps do
   local observed = {}
   local count = 0
   if kind == 'c' then
+    local own = tonumber(ARGV[a])
+    a = a + 1
     for j = 0, nkeys - 1 do
       local v = tonumber(redis.call('GET', KEYS[k + j]) or '0')
       observed[j + 1] = v
       count = count + v
     end
-    writes[i] = {'c', KEYS[k + nkeys - 1], ttl}
+    writes[i] = {'c', KEYS[k + own - 1], ttl}
   else
-    local window_start = ARGV[a]
-    local at = ARGV[a + 1]
-    local member = ARGV[a + 2]
-    a = a + 3
-    local hits = redis.call('ZRANGEBYSCORE', KEYS[k], '(' .. window_start, at, 'WITHSCORES')
+    local low, high, at, member, prune = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+    a = a + 5
+    local hits = redis.call('ZRANGEBYSCORE', KEYS[k], '(' .. low, '(' .. high, 'WITHSCORES')
     for j = 2, #hits, 2 do
       observed[#observed + 1] = tonumber(hits[j])
     end
     count = #observed
-    writes[i] = {'r', KEYS[k], ttl, window_start, at, member}
+    writes[i] = {'r', KEYS[k], ttl, prune, at, member}
   end
   k = k + nkeys
   if blocking and count >= limit then
@@ -66,7 +68,7 @@ if allowed == 1 and record then
       redis.call('INCR', w[2])
       redis.call('PEXPIRE', w[2], w[3])
     else
-      -- Events that no later send can see any more (the ledger expects per-recipient time order).
+      -- Drop events too old to share a window with any send up to one window late.
       redis.call('ZREMRANGEBYSCORE', w[2], '-inf', w[4])
       redis.call('ZADD', w[2], w[5], w[6])
       redis.call('PEXPIRE', w[2], w[3])

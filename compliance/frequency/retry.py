@@ -31,12 +31,14 @@ class _CapOutlook:
         self.last_bucket = check.buckets[-1] if check.buckets else 0
 
     def count_at(self, t: datetime) -> int:
+        # The same conservative count the stores use (plan.counted): every window holding t.
         if self.rolling:
-            start = to_us(t) - self.window.seconds * 1_000_000  # type: ignore[operator]
-            return sum(1 for e in self.events if e > start)
+            w = self.window.seconds * 1_000_000  # type: ignore[operator]
+            t_us = to_us(t)
+            return sum(1 for e in self.events if t_us - w < e < t_us + w)
         current = self.window.bucket_of(t)
-        first = current - self.window.count + 1
-        return sum(n for b, n in self.buckets.items() if first <= b <= current)
+        span = self.window.count - 1
+        return sum(n for b, n in self.buckets.items() if current - span <= b <= current + span)
 
     def passes_at(self, t: datetime) -> bool:
         return self.count_at(t) < self.cap.limit_at(t)
@@ -48,7 +50,7 @@ class _CapOutlook:
             moments = [from_us(e + w, self.window.zone) for e in self.events]
         else:
             current = self.window.bucket_of(t)
-            last_relevant = max(current, self.last_bucket) + self.window.count
+            last_relevant = max(current, self.last_bucket) + 1
             moments = [self.window.bucket_start(b) for b in range(current + 1, last_relevant + 1)]
         for override in self.cap.overrides:
             moments += [override.start, override.end]

@@ -92,7 +92,8 @@ class Window:
             return f"{self.count}{_UNIT_COUNTED[self.unit]}"
         assert self.seconds is not None
         s = self.seconds
-        if s % 86400 == 0:
+        # Short windows read in hours as the rules write them ("滚动48小时"), long ones in days.
+        if s % 86400 == 0 and s > 72 * 3600:
             return f"滚动{s // 86400}天"
         if s % 3600 == 0:
             return f"滚动{s // 3600}小时"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Sequence
 
 from compliance.frequency.plan import Check, passes
@@ -34,7 +34,7 @@ class MemoryStore(Store):
             if not events:
                 return ()
             lo = bisect_right(events, check.at_us - check.window_us, key=_timestamp)
-            hi = bisect_right(events, check.at_us, key=_timestamp)
+            hi = bisect_left(events, check.at_us + check.window_us, key=_timestamp)
             return tuple(ts for ts, _ in events[lo:hi])
         buckets = self._buckets
         out = []
@@ -49,7 +49,7 @@ class MemoryStore(Store):
             insort(self._events.setdefault(check.key, []), (check.at_us, check.member))
             self._event_window_us[check.key] = check.window_us
             return
-        slot = (check.key, check.buckets[-1])
+        slot = (check.key, check.buckets[check.own])
         entry = self._buckets.get(slot)
         if entry is None:
             self._buckets[slot] = [1, expires]
@@ -92,11 +92,12 @@ class MemoryStore(Store):
                     if i >= 0 and events[i] == item:
                         del events[i]
                 else:
-                    entry = self._buckets.get((check.key, check.buckets[-1]))
+                    slot = (check.key, check.buckets[check.own])
+                    entry = self._buckets.get(slot)
                     if entry is not None:
                         entry[0] -= 1
                         if entry[0] <= 0:
-                            del self._buckets[(check.key, check.buckets[-1])]
+                            del self._buckets[slot]
             return True
 
     def _sweep(self, horizon_us: int) -> None:

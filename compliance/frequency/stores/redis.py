@@ -72,11 +72,15 @@ class RedisStore(Store):
             if check.rolling:
                 keys.append(self._key(check))
                 args += ["r", "1" if check.blocking else "0", str(check.limit), "1", ttl_ms,
-                         str(check.at_us - check.window_us), str(check.at_us), check.member]
+                         str(check.at_us - check.window_us), str(check.at_us + check.window_us),
+                         str(check.at_us), check.member,
+                         # events this old can no longer share a window with any send that
+                         # is at most one window late
+                         str(check.at_us - 2 * check.window_us)]
             else:
                 keys += [self._key(check, b) for b in check.buckets]
                 args += ["c", "1" if check.blocking else "0", str(check.limit),
-                         str(len(check.buckets)), ttl_ms]
+                         str(len(check.buckets)), ttl_ms, str(check.own + 1)]
         if marker is not None:
             keys.append(self._marker_key(marker))
         return keys, args
@@ -117,7 +121,7 @@ class RedisStore(Store):
                 keys.append(self._key(check))
                 args += ["r", check.member]
             else:
-                keys.append(self._key(check, check.buckets[-1]))
+                keys.append(self._key(check, check.buckets[check.own]))
                 args += ["c", ""]
         try:
             return bool(self._release(keys=keys, args=args))

@@ -155,7 +155,7 @@ class SqliteStore(Store):
                     conn.execute(
                         "INSERT INTO counts VALUES (?, ?, 1, ?) ON CONFLICT (key, bucket) DO UPDATE"
                         " SET n = n + 1, expires = max(expires, excluded.expires)",
-                        (check.key, check.buckets[-1], expires),
+                        (check.key, check.buckets[check.own], expires),
                     )
             if marker is not None:
                 conn.execute(
@@ -178,7 +178,7 @@ class SqliteStore(Store):
                         (check.key, check.at_us, check.member),
                     )
                 else:
-                    slot = (check.key, check.buckets[-1])
+                    slot = (check.key, check.buckets[check.own])
                     conn.execute("UPDATE counts SET n = n - 1 WHERE key = ? AND bucket = ?", slot)
                     conn.execute("DELETE FROM counts WHERE key = ? AND bucket = ? AND n <= 0", slot)
             return True
@@ -208,8 +208,8 @@ class SqliteStore(Store):
 def _observe(conn: sqlite3.Connection, check: Check) -> tuple[int, ...]:
     if check.rolling:
         rows = conn.execute(
-            "SELECT ts FROM events WHERE key = ? AND ts > ? AND ts <= ? ORDER BY ts",
-            (check.key, check.at_us - check.window_us, check.at_us),
+            "SELECT ts FROM events WHERE key = ? AND ts > ? AND ts < ? ORDER BY ts",
+            (check.key, check.at_us - check.window_us, check.at_us + check.window_us),
         ).fetchall()
         return tuple(row[0] for row in rows)
     first = check.buckets[0]
