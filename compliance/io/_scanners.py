@@ -251,6 +251,20 @@ def _break_len(text: str, i: int) -> int:
     return 1 if i < len(text) and text[i] in _BREAKS else 0
 
 
+_YAML_BREAKS = "\r\n\x85\u2028\u2029"
+
+
+def _yaml_break(text: str, i: int) -> tuple[int, str]:
+    """Length and value of a YAML line break at `i` (as PyYAML's ``scan_line_break``):
+    CRLF, CR, LF and NEL read as ``\n``; LS and PS stay themselves. ``(0, "")`` if none."""
+    if text.startswith("\r\n", i):
+        return 2, "\n"
+    if i < len(text) and text[i] in _YAML_BREAKS:
+        ch = text[i]
+        return 1, ch if ch in "\u2028\u2029" else "\n"
+    return 0, ""
+
+
 def decode_yaml_flow(inner: str, base: int, style: str | None) -> _Decoded:
     """Decode a plain / single-quoted / double-quoted YAML scalar body with positions.
 
@@ -265,7 +279,7 @@ def decode_yaml_flow(inner: str, base: int, style: str | None) -> _Decoded:
         c = inner[i]
         if double and c == "\\":
             e = inner[i + 1] if i + 1 < n else ""
-            blen = _break_len(inner, i + 1)
+            blen = _yaml_break(inner, i + 1)[0]
             if blen:
                 j = i + 1 + blen
                 while j < n and inner[j] in " \t":
@@ -287,29 +301,31 @@ def decode_yaml_flow(inner: str, base: int, style: str | None) -> _Decoded:
             out.add("'", base + i, base + i + 2)
             i += 2
             continue
-        blen = _break_len(inner, i)
+        blen, bvalue = _yaml_break(inner, i)
         if blen:
+            # Folding exactly as PyYAML's scan_flow_scalar_spaces/_breaks.
             while out.literal_ws and out.literal_ws[-1]:
                 for seq in (out.chars, out.starts, out.ends, out.literal_ws):
                     seq.pop()
-            breaks = [(i, i + blen)]
             j = i + blen
+            more: list[tuple[int, int, str]] = []
             while True:
                 k = j
                 while k < n and inner[k] in " \t":
                     k += 1
-                b2 = _break_len(inner, k)
+                b2, v2 = _yaml_break(inner, k)
                 if b2:
-                    breaks.append((k, k + b2))
+                    more.append((k, k + b2, v2))
                     j = k + b2
                     continue
                 j = k
                 break
-            if len(breaks) == 1:
-                out.add(" ", base + breaks[0][0], base + breaks[0][1])
-            else:
-                for s, e in breaks[1:]:
-                    out.add("\n", base + s, base + e)
+            if bvalue != "\n":
+                out.add(bvalue, base + i, base + i + blen)
+            elif not more:
+                out.add(" ", base + i, base + i + blen)
+            for s, e, v in more:
+                out.add(v, base + s, base + e)
             i = j
             continue
         out.add(c, base + i, base + i + 1, literal_ws=c in " \t")
@@ -317,32 +333,48 @@ def decode_yaml_flow(inner: str, base: int, style: str | None) -> _Decoded:
     return out
 
 
-def decode_yaml_literal(raw: str, base: int) -> _Decoded | None:
-    """Decode a literal block scalar (``|``, ``|-``, ``|+``) before chomping; None if unsure."""
+def literal_indent_indicator(raw: str) -> int | None:
+    """The explicit indentation indicator of a literal block header (``|2-``), else None.
+
+    Raises:
+        ValueError: `raw` does not start with a literal block header.
+    """
+    header = re.split(r"[\r\n]", raw, maxsplit=1)[0].split("#", 1)[0].strip()
+    match = re.fullmatch(r"\|(?:([+-])?([1-9])?|([1-9])([+-]))", header)
+    if match is None:
+        raise ValueError("not a literal block header")
+    digit = match.group(2) or match.group(3)
+    return int(digit) if digit else None
+
+
+def decode_yaml_literal(raw: str, base: int, indent: int | None = None) -> _Decoded:
+    """Decode a literal block scalar (``|``, ``|-``, ``|+``, ``|2``...) before chomping.
+
+    `indent` is the content indentation in spaces; None detects it from the first non-empty
+    line (YAML's rule when there is no indentation indicator).
+    """
     header_end = 0
-    while header_end < len(raw) and raw[header_end] not in _BREAKS:
+    while header_end < len(raw) and raw[header_end] not in _YAML_BREAKS:
         header_end += 1
-    header = raw[:header_end].split("#", 1)[0].strip()
-    if not re.fullmatch(r"\|[+-]?", header):
-        return None  # explicit indentation indicator, or folded: not mapped
     out = _Decoded()
-    lines: list[tuple[int, int, int]] = []  # (content start, content end, break end)
-    i = header_end + _break_len(raw, header_end)
+    lines: list[tuple[int, int, int, str]] = []  # (content start, content end, break end, break)
+    i = header_end + _yaml_break(raw, header_end)[0]
     while i < len(raw):
         j = i
-        while j < len(raw) and raw[j] not in _BREAKS:
+        while j < len(raw) and raw[j] not in _YAML_BREAKS:
             j += 1
-        lines.append((i, j, j + _break_len(raw, j)))
-        i = j + _break_len(raw, j)
-    indent = None
-    for s, e, _ in lines:
-        body = raw[s:e]
-        if body.strip(" "):
-            indent = len(body) - len(body.lstrip(" "))
-            break
+        blen, bvalue = _yaml_break(raw, j)
+        lines.append((i, j, j + blen, bvalue))
+        i = j + blen
     if indent is None:
-        return out
-    for s, e, b in lines:
+        for s, e, _, _ in lines:
+            body = raw[s:e]
+            if body.strip(" "):
+                indent = len(body) - len(body.lstrip(" "))
+                break
+    if indent is None:
+        indent = 0
+    for s, e, b, bvalue in lines:
         body = raw[s:e]
         if body.strip(" "):
             if len(body) - len(body.lstrip(" ")) < indent:
@@ -350,7 +382,7 @@ def decode_yaml_literal(raw: str, base: int) -> _Decoded | None:
             for k in range(s + indent, e):
                 out.add(raw[k], base + k, base + k + 1)
         if b > e:
-            out.add("\n", base + e, base + b)
+            out.add(bvalue, base + e, base + b)
     return out
 
 
@@ -367,14 +399,17 @@ def yaml_scalar_map(source: str, start: int, end: int, value: str, style: str | 
                 return FieldMap.contiguous(start, len(value))
             decoded = decode_yaml_flow(raw, start, None)
         elif style == "|":
-            maybe = decode_yaml_literal(raw, start)
-            if maybe is None:
-                return FieldMap.anchored(start, len(value))
-            decoded = maybe
-            full = decoded.value()
-            rest = full[len(value) :]
-            if full.startswith(value) and not rest.strip("\n"):
-                return FieldMap.mapped(decoded.starts[: len(value)], decoded.ends[: len(value)])
+            # With an indentation indicator the content indentation also depends on the
+            # parent's; try the candidates and keep the one that reproduces the value.
+            indicator = literal_indent_indicator(raw)
+            candidates: list[int | None] = [None] if indicator is None else list(range(indicator, indicator + 64))
+            for indent in candidates:
+                decoded = decode_yaml_literal(raw, start, indent)
+                full = decoded.value()
+                if full.startswith(value) and not full[len(value) :].strip("\n"):
+                    if not value:
+                        return FieldMap.contiguous(start, 0)
+                    return FieldMap.mapped(decoded.starts[: len(value)], decoded.ends[: len(value)])
             return FieldMap.anchored(start, len(value))
         else:
             return FieldMap.anchored(start, len(value))
