@@ -454,8 +454,11 @@ def _finish(lexicon: Lexicon | None, problems: _Problems, *, check: bool) -> Lex
     problems.raise_if_any()
     assert lexicon is not None  # _build returns None only together with problems
     if check:
+        index = {e.term: i for i, e in enumerate(lexicon.entries)}
         for failure in check_examples(lexicon):
-            problems.add(failure.describe().split(": ", 1)[1], term=failure.term, line=failure.line)
+            key = "bad" if failure.expected_hit else "good"
+            line = problems.entry_line(index[failure.term], key)
+            problems.add(failure.describe().split(": ", 1)[1], term=failure.term, line=line)
         problems.raise_if_any()
     return lexicon
 

@@ -14,9 +14,10 @@ to the ORIGINAL text. Then, per lexicon:
    ``本店最便宜`` → 本店/最/便宜) or when the jieba word around it is itself a lexicon term.
    ``最`` in ``最近`` sits inside the word 最近 and is dropped.
 
-jieba is imported on the first confirmation that needs it (never at import time), into a
-private ``jieba.Tokenizer`` (so the global jieba dictionary of other code is untouched) that
-learns every lexicon term with ``add_word``. Confirmations are cached per window.
+jieba is imported on the first confirmation that needs it (never at import time). Each
+Matcher uses its own ``jieba.Tokenizer`` (a copy of jieba's word table plus every lexicon term
+added with ``add_word``), so results never depend on other matchers and the global jieba
+dictionary of other code is untouched. Confirmations are cached per window.
 
 A Matcher is immutable after construction; `find` may be called from several threads.
 """
@@ -45,30 +46,38 @@ __all__ = ["Matcher", "default_matcher"]
 CONFIRM_WINDOW = 6
 
 _jieba_lock = threading.Lock()
-_jieba_tokenizer: jieba.Tokenizer | None = None
-_jieba_words: set[str] = set()
+_jieba_base: jieba.Tokenizer | None = None
 
 
 def _tokenizer(words: Collection[str]) -> jieba.Tokenizer:
-    """The process-wide private jieba tokenizer, taught ``words`` (imports jieba lazily)."""
-    global _jieba_tokenizer
-    with _jieba_lock:
-        if _jieba_tokenizer is None:
-            import jieba  # ~0.6 s with its dictionary: only when a confirmation needs it
+    """A private jieba tokenizer that knows jieba's dictionary plus ``words``.
 
-            tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
-            _jieba_tokenizer = tokenizer
-        tokenizer = _jieba_tokenizer
-        for word in words:
-            if word in _jieba_words:
-                continue
-            _jieba_words.add(word)
-            # Known words keep jieba's own frequency; unknown terms get the frequency that
-            # makes jieba keep them whole (add_word's suggest_freq).
-            if not tokenizer.FREQ.get(word):
-                tokenizer.add_word(word)
-        return tokenizer
+    jieba is imported and its dictionary loaded once per process (~0.6 s), on the first
+    confirmation that needs it. Each Matcher gets its own copy of the word table (~20 ms), so
+    what one matcher teaches jieba never changes another matcher's results, and the global
+    ``jieba.dt`` that other code may use stays untouched.
+    """
+    global _jieba_base
+    with _jieba_lock:
+        if _jieba_base is None:
+            import jieba  # only here: importing compliance never loads jieba
+
+            base = jieba.Tokenizer()
+            base.initialize()
+            _jieba_base = base
+        base = _jieba_base
+    import jieba
+
+    tokenizer = jieba.Tokenizer(base.dictionary)
+    tokenizer.FREQ = dict(base.FREQ)
+    tokenizer.total = base.total
+    tokenizer.initialized = True
+    for word in sorted(words):  # sorted: add_word changes totals, keep the result reproducible
+        # Known words keep jieba's own frequency; unknown terms get the frequency that makes
+        # jieba keep them whole (add_word's suggest_freq).
+        if not tokenizer.FREQ.get(word):
+            tokenizer.add_word(word)
+    return tokenizer
 
 
 def _is_ascii_letter(ch: str) -> bool:
@@ -158,6 +167,7 @@ class Matcher:
         self._jieba_words = frozenset(f for f in grouped if any(ord(c) > 0x2E80 for c in f))
         self._confirm = functools.lru_cache(maxsize=1 << 16)(self._confirm_uncached)
         self._jieba: jieba.Tokenizer | None = None  # set on first confirmation
+        self._jieba_init_lock = threading.Lock()
 
     @property
     def lexicon_names(self) -> frozenset[str]:
@@ -287,7 +297,10 @@ class Matcher:
         """Does jieba segment ``window[start:end]`` as whole word(s), or inside a term?"""
         tokenizer = self._jieba
         if tokenizer is None:
-            tokenizer = self._jieba = _tokenizer(self._jieba_words)
+            with self._jieba_init_lock:
+                if self._jieba is None:
+                    self._jieba = _tokenizer(self._jieba_words)
+                tokenizer = self._jieba
         pos = 0
         starts_on_boundary = False
         for token in tokenizer.lcut(window, HMM=False):

@@ -88,6 +88,9 @@ class _Tables:
     # astral characters are included wholesale because a class with scattered astral ranges
     # is several times slower to scan, and translating an emoji to itself costs nothing.
     fold_runs: re.Pattern[str]
+    # Characters whose fold is not exactly one character ("" or an expansion). A run can keep
+    # its total length while its characters do not (an invisible char next to ﬁ).
+    length_changing: frozenset[str]
 
 
 _tables_lock = threading.Lock()
@@ -136,7 +139,9 @@ def _build_tables() -> _Tables:
                 fold[cp] = folded
     bmp_keys = sorted(cp for cp in fold if cp < 0x10000)
     return _Tables(
-        fold=fold, fold_runs=re.compile(f"[{_char_class(bmp_keys)}\U00010000-\U0010ffff]+")
+        fold=fold,
+        fold_runs=re.compile(f"[{_char_class(bmp_keys)}\U00010000-\U0010ffff]+"),
+        length_changing=frozenset(chr(cp) for cp, f in fold.items() if len(f) != 1),
     )
 
 
@@ -280,7 +285,7 @@ def _fold(text: str, tables: _Tables) -> tuple[str, list[int] | None]:
         folded_run = m[0].translate(fold)
         pieces.append(text[pos:start])
         pieces.append(folded_run)
-        if len(folded_run) != end - start:
+        if len(folded_run) != end - start or not tables.length_changing.isdisjoint(m[0]):
             changed.append((start, end, folded_run))
         pos = end
     if not pieces:
