@@ -38,6 +38,11 @@ def display_width(text: str) -> int:
     return sum(char_width(ch) for ch in text)
 
 
+def one_line(text: str) -> str:
+    """`text` with line breaks turned into spaces, so one finding keeps one header line."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip()) if "\n" in text or "\r" in text else text
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -70,7 +75,7 @@ class TextFormatter:
     def render(self, item: LocatedFinding) -> list[tuple[str, str | None]]:
         """The lines for one finding as ``(text, rich style or None)`` pieces, one per line."""
         f = item.finding
-        head = f"{item.path}:{item.line}:{item.column}: {f.rule} [{f.severity}] {f.message}"
+        head = f"{item.path}:{item.line}:{item.column}: {f.rule} [{f.severity}] {one_line(f.message)}"
         lines: list[tuple[str, str | None]] = [(head, None)]
         if item.source_line or item.line:
             gutter = str(item.line)
@@ -129,7 +134,7 @@ class TextFormatter:
                     line.append(prefix, style="bold")
                     line.append(f" {f.rule} ", style="bold magenta")
                     line.append(f"[{f.severity}]", style=_SEVERITY_STYLE.get(f.severity))
-                    line.append(f" {f.message}")
+                    line.append(f" {one_line(f.message)}")
                     console.print(line)
                 else:
                     console.print(Text(text, style=style or ""))

@@ -1,0 +1,185 @@
+"""Formatters: text (alignment, summary, colour), json/jsonl, sarif (schema), github, junit."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from compliance.findings import Finding
+from compliance.io.copyfiles import read_copy_file
+from compliance.output import FORMATS, MessageRef, OutputContext, get_formatter, locate
+from compliance.output.github import escape_data, escape_property
+from compliance.output.located import LocatedFinding
+from compliance.output.text import display_width
+
+SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+
+
+def make(rule: str = "jd-sms-ad-law", severity: str = "error", **kw: object) -> Finding:
+    defaults: dict[str, object] = {"ref": "JD-SMS-01", "category": "ad_law", "message": "含有广告法禁用词“最低价”"}
+    defaults.update(kw)
+    return Finding(rule, defaults.pop("ref"), defaults.pop("category"), severity, defaults.pop("message"), **defaults)  # type: ignore[arg-type]
+
+
+@pytest.fixture()
+def located(tmp_path: Path) -> list[LocatedFinding]:
+    path = tmp_path / "copy.txt"
+    path.write_text("全网最低价！\r\n【店铺】限时😀抢购 a,b:c\n", encoding="utf-8")
+    cf = read_copy_file(path)
+    m0, m1 = cf.messages
+    return [
+        locate(make(field="text", start=2, end=5, fix="超低价"), m0, "copy.txt"),
+        locate(make("jd-sms-emoji", "warning", category="symbol", message="含有表情符号", field="text", start=6, end=7, fix=""), m1, "copy.txt"),
+        locate(make("jd-sms-signature", "info", ref=None, category="signature", message="签名: 50%\n请核对"), m1, "copy.txt"),
+    ]
+
+
+def render(name: str, findings: list[LocatedFinding], context: OutputContext | None = None) -> str:
+    stream = io.StringIO()
+    get_formatter(name).write(findings, stream, context)
+    return stream.getvalue()
+
+
+def test_registry_and_did_you_mean() -> None:
+    assert set(FORMATS) == {"text", "json", "jsonl", "sarif", "github", "junit"}
+    assert get_formatter("SARIF") is FORMATS["sarif"]
+    with pytest.raises(ValueError, match="did you mean 'sarif'"):
+        get_formatter("sarf")
+    with pytest.raises(ValueError, match="available: text"):
+        get_formatter("xml")
+
+
+def test_locate_positions(located: list[LocatedFinding]) -> None:
+    first, emoji, whole = located
+    assert (first.line, first.column, first.end_line, first.end_column) == (1, 3, 1, 6)
+    assert first.source_line == "全网最低价！"
+    assert (emoji.line, emoji.column, emoji.end_column) == (2, 7, 8)
+    # No span: the whole message text.
+    assert (whole.line, whole.column, whole.end_column) == (2, 1, 16)
+
+
+def test_text_alignment_with_cjk_and_emoji(located: list[LocatedFinding]) -> None:
+    out = render("text", located, OutputContext(color=False))
+    lines = out.splitlines()
+    assert lines[0] == "copy.txt:1:3: jd-sms-ad-law [error] 含有广告法禁用词“最低价”"
+    assert lines[1] == "  1 | 全网最低价！"
+    assert lines[2] == "    |     ^~~~~~"  # 全网 = 4 cells before; 最低价 = 6 cells underlined
+    assert lines[3] == "    = fix: replace “最低价” with “超低价”"
+    # Sorted by line then column: the span-less signature finding (column 1) comes first and
+    # underlines the whole message; then the emoji.
+    assert lines[4].startswith("copy.txt:2:1: jd-sms-signature [info]")
+    assert lines[6] == "    | " + "^" + "~" * (display_width("【店铺】限时😀抢购 a,b:c") - 1)
+    assert lines[7].startswith("copy.txt:2:7: jd-sms-emoji [warning]")
+    source, underline = lines[8], lines[9]
+    assert source == "  2 | 【店铺】限时😀抢购 a,b:c"
+    assert underline == "    | " + " " * display_width("【店铺】限时") + "^~"  # the emoji is two cells
+    assert "fix: delete “😀”" in out
+    assert lines[-1] == "Found 3 problems (1 error, 1 warning, 1 info)"
+    assert "\x1b[" not in out
+
+
+def test_text_colour_only_when_forced_or_tty(located: list[LocatedFinding]) -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    get_formatter("text").write(located, tty)
+    assert "\x1b[" in tty.getvalue()
+    assert "Found 3 problems" in tty.getvalue()
+    assert "\x1b[" not in render("text", located)
+
+
+def test_text_summary_without_findings() -> None:
+    assert render("text", []) == "All checks passed!\n"
+
+
+def test_json_and_jsonl_parse_back(located: list[LocatedFinding]) -> None:
+    data = json.loads(render("json", located))
+    assert [d["rule"] for d in data] == ["jd-sms-ad-law", "jd-sms-signature", "jd-sms-emoji"]
+    assert data[0]["line"] == 1 and data[0]["column"] == 3 and data[0]["fix"] == "超低价"
+    assert data[0]["message"] == "含有广告法禁用词“最低价”"
+    lines = render("jsonl", located).splitlines()
+    assert [json.loads(line) for line in lines] == data
+
+
+def test_sarif_validates_against_the_official_schema(located: list[LocatedFinding]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    log = json.loads(render("sarif", located))
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validate(log, schema)
+    run = log["runs"][0]
+    assert run["columnKind"] == "unicodeCodePoints"
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == ["jd-sms-ad-law", "jd-sms-signature", "jd-sms-emoji"]
+    assert rules[0]["properties"] == {"ref": "JD-SMS-01", "category": "ad_law"}
+    results = run["results"]
+    assert [r["level"] for r in results] == ["error", "note", "warning"]
+    for result in results:
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+        assert result["ruleId"] == rules[result["ruleIndex"]]["id"]
+    assert results[0]["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 1, "startColumn": 3, "endLine": 1, "endColumn": 6,
+    }
+    assert results[0]["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"] == "超低价"
+    assert "fixes" not in results[1]
+
+
+def test_sarif_invalid_log_is_rejected_by_the_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"version": "2.1.0", "runs": [{"results": []}]}, schema)
+
+
+def test_sarif_uri_for_awkward_paths(located: list[LocatedFinding]) -> None:
+    from dataclasses import replace
+
+    from compliance.output.sarif import artifact_uri
+
+    assert artifact_uri("文案/双十一 copy.txt") == "%E6%96%87%E6%A1%88/%E5%8F%8C%E5%8D%81%E4%B8%80%20copy.txt"
+    assert artifact_uri("/abs/a.txt") == "file:///abs/a.txt"
+    log = json.loads(render("sarif", [replace(located[0], path="文案/a b.txt")]))
+    uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "%E6%96%87%E6%A1%88/a%20b.txt"
+
+
+def test_github_escaping() -> None:
+    assert escape_data("50% off\r\nnext") == "50%25 off%0D%0Anext"
+    assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+
+
+def test_github_commands(located: list[LocatedFinding]) -> None:
+    from dataclasses import replace
+
+    weird = replace(located[2], path="dir,x/a:b.txt")
+    lines = render("github", [located[0], weird]).splitlines()
+    assert lines[0] == (
+        "::error file=copy.txt,line=1,endLine=1,col=3,endColumn=6,title=jd-sms-ad-law::"
+        "含有广告法禁用词“最低价”%0Afix: “超低价”"
+    )
+    assert lines[1].startswith("::notice file=dir%2Cx/a%3Ab.txt,line=2,")
+    assert lines[1].endswith("::签名: 50%25%0A请核对")
+
+
+def test_junit_xml_one_case_per_message_and_escaping(located: list[LocatedFinding]) -> None:
+    from dataclasses import replace
+
+    nasty = replace(located[0], finding=make(message='<&"控制\x01字符">'))
+    context = OutputContext(
+        messages=[MessageRef("copy.txt", 0, 1), MessageRef("copy.txt", 1, 2), MessageRef("copy.txt", 2, 3, id="m3")]
+    )
+    xml = render("junit", [nasty, *located[1:]], context)
+    root = ET.fromstring(xml.encode("utf-8"))
+    assert root.tag == "testsuites" and root.get("tests") == "3" and root.get("failures") == "3"
+    cases = root.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == ["message 1 (line 1)", "message 2 (line 2)", "message m3 (line 3)"]
+    assert [len(c.findall("failure")) for c in cases] == [1, 2, 0]
+    failure = cases[0].find("failure")
+    assert failure is not None
+    assert failure.get("message") == 'jd-sms-ad-law: <&"控制\\x01字符">'
