@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from compliance.findings import CATEGORIES, SEVERITIES
 
@@ -87,8 +87,8 @@ class BannedWord(_Model):
 
     @field_validator("severity")
     @classmethod
-    def _severity(cls, value: str) -> str:
-        return _one_of(value, SEVERITIES, "severity")
+    def _check_severity(cls, value: str) -> str:
+        return _severity(value)
 
 
 def _one_of(value: str, allowed: Sequence[str] | frozenset[str], what: str) -> str:
@@ -99,11 +99,19 @@ def _one_of(value: str, allowed: Sequence[str] | frozenset[str], what: str) -> s
     raise ValueError(f"unknown {what} {value!r}{hint} (expected one of: {', '.join(sorted(allowed))})")
 
 
-def _codes(values: list[str]) -> list[str]:
-    for code in values:
-        if not _CODE.fullmatch(code):
-            raise ValueError(f"{code!r} is not a rule id or prefix (letters, digits, '-', '_', '.')")
-    return values
+def _code(code: str) -> str:
+    if not _CODE.fullmatch(code):
+        raise ValueError(f"{code!r} is not a rule id or prefix (letters, digits, '-', '_', '.')")
+    return code
+
+
+def _severity(value: str) -> str:
+    return _one_of(value, SEVERITIES, "severity")
+
+
+#: A rule id or prefix (validated per item so errors point at the item).
+RuleCode = Annotated[str, AfterValidator(_code)]
+SeverityName = Annotated[str, AfterValidator(_severity)]
 
 
 class Config(_Model):
@@ -114,35 +122,15 @@ class Config(_Model):
     extra_lexicons: list[Path] = Field(default_factory=list)
     allowed_words: list[str] = Field(default_factory=list)
     banned_words: list[BannedWord] = Field(default_factory=list)
-    severity_overrides: dict[str, str] = Field(default_factory=dict)
-    select: list[str] = Field(default_factory=list)
-    ignore: list[str] = Field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict)
-    strict: bool = False
+    severity_overrides: dict[RuleCode, SeverityName] = Field(default_factory=dict)
+    select: list[RuleCode] = Field(default_factory=list)
+    ignore: list[RuleCode] = Field(default_factory=list)
+    per_file_ignores: dict[str, list[RuleCode]] = Field(default_factory=dict)
+    strict: bool = Field(default=False, strict=True)
     output_format: str = "text"
     exclude: list[str] = Field(default_factory=list)
 
     _source: Path | None = PrivateAttr(default=None)
-
-    @field_validator("select", "ignore")
-    @classmethod
-    def _check_codes(cls, values: list[str]) -> list[str]:
-        return _codes(values)
-
-    @field_validator("per_file_ignores")
-    @classmethod
-    def _check_per_file(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for codes in value.values():
-            _codes(codes)
-        return value
-
-    @field_validator("severity_overrides")
-    @classmethod
-    def _check_severities(cls, value: dict[str, str]) -> dict[str, str]:
-        _codes(list(value))
-        for severity in value.values():
-            _one_of(severity, SEVERITIES, "severity")
-        return value
 
     @field_validator("output_format")
     @classmethod
@@ -312,8 +300,9 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise ConfigError(path, f"TOML syntax error: {reason}", line=int(match.group(1)) if match else None) from None
+        reason = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
+        line = int(match.group(1)) if match else max(1, len(text.splitlines()))
+        raise ConfigError(path, f"TOML syntax error: {reason}", line=line) from None
     prefix: tuple[str, ...] = ()
     if path.name == PYPROJECT:
         prefix = ("tool", "compliance")
