@@ -2,9 +2,9 @@
 
 Each (cap, scope) keeps a queue of the sends still inside some open window, as
 ``(expires_us, id)`` where ``expires_us`` is when the last window containing that send
-closes. Because sends arrive in time order, expired entries are always at the front, and a
-periodic sweep drops scopes that went quiet — so memory follows the sends in open windows,
-not the archive's size.
+closes. Because sends arrive in time order, expired entries are always at the front; a heap
+of expiry times finds scopes that went quiet and drops them — so memory follows the sends in
+open windows, not the archive's size.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from compliance.frequency.plan import Planner
 from compliance.frequency.send import Send, as_send
 from compliance.frequency.windows import to_us
 
-# Sends between sweeps of quiet scopes.
-_SWEEP_EVERY = 65_536
 # Sends per sorted run when sorting an unsorted archive externally.
 _RUN_SIZE = 250_000
 
@@ -58,11 +56,20 @@ def replay(
     ordered = _checked_order(numbered) if assume_sorted else _external_sort(numbered)
     caps = planner.caps
     windows: dict[str, deque[tuple[int, str]]] = {}
-    seen = 0
+    # (expires_us, key) per queued send: the scopes that may have gone quiet, soonest first.
+    expiries: list[tuple[int, str]] = []
     for position, send in ordered:
-        seen += 1
         name = send.id if send.id is not None else f"#{position}"
-        for check in planner.plan(send, ""):
+        checks = planner.plan(send, "")
+        if not checks:
+            continue
+        now = checks[0].at_us
+        while expiries and expiries[0][0] <= now:
+            _, quiet = heapq.heappop(expiries)
+            queue = windows.get(quiet)
+            if queue is not None and queue[-1][0] <= now:
+                del windows[quiet]
+        for check in checks:
             queue = windows.get(check.key)
             if queue is None:
                 queue = windows[check.key] = deque()
@@ -76,10 +83,9 @@ def replay(
                     send, position, cap.rule, cap.ref,
                     violation(cap, send, len(queue), check.limit, earlier=earlier), earlier,
                 )
-            queue.append((at_us + check.ttl_us, name))
-        if seen % _SWEEP_EVERY == 0:
-            now = to_us(send.at)
-            windows = {k: q for k, q in windows.items() if q and q[-1][0] > now}
+            expires = at_us + check.ttl_us
+            queue.append((expires, name))
+            heapq.heappush(expiries, (expires, check.key))
 
 
 def _checked_order(numbered: Iterable[tuple[int, Send]]) -> Iterator[tuple[int, Send]]:
