@@ -3,8 +3,9 @@
 Supported formats (chosen by extension):
 
 ``.txt``
-    One message per non-blank line. Lines whose first non-blank character is ``#`` are
-    comments. Leading/trailing spaces and tabs are not part of the message (a leading
+    One message per non-blank line. A line whose first non-blank character is ``#``
+    followed by a space, a tab or the end of the line is a comment (so is a
+    ``#compliance:`` directive); ``#话题#…`` (a hashtag) is a message. Leading/trailing spaces and tabs are not part of the message (a leading
     full-width space U+3000 is, so rules can flag it). A trailing
     ``# compliance: disable=…`` directive is cut off the message; any other ``#`` is text.
 ``.md``
@@ -378,6 +379,12 @@ def _line_message(ctx: _Ctx, line: int, start: int, end: int) -> _Raw:
     return _Raw({"text": text}, {"text": FieldMap.contiguous(start, len(text))}, line, line)
 
 
+def _is_txt_comment(line: str) -> bool:
+    return line.startswith("#") and (
+        len(line) == 1 or line[1] in " \t" or re.match(r"#\s*compliance\s*:", line, re.IGNORECASE) is not None
+    )
+
+
 def _read_txt(ctx: _Ctx) -> _Result:
     raws: list[_Raw] = []
     comments: list[_Comment] = []
@@ -386,7 +393,7 @@ def _read_txt(ctx: _Ctx) -> _Result:
         s, e = _strip_span(text, start, end)
         if s == e:
             continue
-        if text[s] == "#":
+        if _is_txt_comment(text[s:e]):
             comments.append(_Comment(s, text[s + 1 : e], True))
             continue
         match = _TRAILING_HASH_DIRECTIVE.search(text, s, e)
@@ -572,6 +579,8 @@ def _node_message(ctx: _Ctx, node: Node) -> _Raw:
             raw.allow.extend(_allow_codes(ctx, value))
         elif value.kind == "null":
             continue
+        elif name == "id" and value.kind == "other" and type(value.value) is int:
+            raw.id = str(value.value)
         elif value.kind != "str":
             raise ctx.error(value.start, f"{name!r} must be a string, not {_describe(value)}")
         elif name == "channel":
@@ -726,6 +735,8 @@ def _read_toml(ctx: _Ctx) -> _Result:
                 continue
             if not _FIELD_NAME.fullmatch(name):
                 raise ctx.error(offset, f"a message key must be a field name like 'body', not {name!r}")
+            if name == "id" and type(value) is int:
+                value = str(value)
             if not isinstance(value, str):
                 raise ctx.error(offset, f"{name!r} must be a string, not {type(value).__name__}")
             if name == "channel":

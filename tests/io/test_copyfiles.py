@@ -50,8 +50,8 @@ def test_txt_one_message_per_line_with_comments_crlf_and_bom(tmp_path: Path) -> 
 
 
 def test_txt_hash_inside_text_is_text(tmp_path: Path) -> None:
-    cf = read_copy_file(write(tmp_path, "a.txt", "参与#话题#赢好礼\n"))
-    assert cf.messages[0].fields["text"] == "参与#话题#赢好礼"
+    cf = read_copy_file(write(tmp_path, "a.txt", "参与#话题#赢好礼\n#双十一#开抢\n#\n# 注释\n"))
+    assert [m.fields["text"] for m in cf.messages] == ["参与#话题#赢好礼", "#双十一#开抢"]
 
 
 def test_txt_lone_cr_is_a_line_break(tmp_path: Path) -> None:
@@ -201,6 +201,8 @@ def test_json_escapes_surrogate_pairs_and_crlf(tmp_path: Path) -> None:
     assert end.column == 23  # exclusive end after both \u escapes
     assert cf.messages[0].channel == "jd.sms"
     assert cf.messages[1].channel == "jd.push" and cf.messages[1].id == "7"
+    numbered = read_copy_file(write(tmp_path, "b.json", '[{"body": "x", "id": 12}]'))
+    assert numbered.messages[0].id == "12"
     assert cf.messages[1].allow == frozenset({"r1", "r2"})
     assert where(cf, 1, "body", 1) == (5, 14)
 

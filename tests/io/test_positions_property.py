@@ -54,7 +54,8 @@ def test_txt_positions(texts: list[str], crlf: bool, bom: bool) -> None:
         for br in BREAKS:
             line = line.replace(br, "")
         line = line.strip(" \t")
-        if line and not line.startswith("#") and "compliance" not in line:
+        is_comment = line.startswith("#") and (len(line) == 1 or line[1] in " \t")
+        if line and not is_comment and "compliance" not in line:
             messages.append(line)
     content = ("\ufeff" if bom else "") + ("\r\n" if crlf else "\n").join(messages) + "\n"
     cf = parse_copy_text(Path("p.txt"), content)

@@ -62,6 +62,19 @@ def test_locate_positions(located: list[LocatedFinding]) -> None:
     assert (whole.line, whole.column, whole.end_column) == (2, 1, 16)
 
 
+def test_locate_with_field_origins_and_unknown_field(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("  【店铺】全场五折，回T退订\n", encoding="utf-8")
+    message = read_copy_file(path).messages[0]
+    # The engine split "text" into signature [0, 4) and body [4, 9); the body finding is on
+    # body offsets 2..4 (五折).
+    origins = {"signature": ("text", 0), "body": ("text", 4)}
+    item = locate(make(field="body", start=2, end=4), message, "a.txt", field_origins=origins)
+    assert (item.line, item.column, item.end_column, item.exact) == (1, 9, 11, True)
+    lost = locate(make(field="body", start=2, end=4), message, "a.txt")
+    assert (lost.column, lost.exact) == (3, False)
+
+
 def test_text_alignment_with_cjk_and_emoji(located: list[LocatedFinding]) -> None:
     out = render("text", located, OutputContext(color=False))
     lines = out.splitlines()
