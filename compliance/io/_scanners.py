@@ -388,6 +388,12 @@ def decode_yaml_literal(raw: str, base: int, indent: int | None = None) -> _Deco
 
 def yaml_scalar_map(source: str, start: int, end: int, value: str, style: str | None) -> FieldMap:
     """The `FieldMap` of a YAML scalar spanning ``source[start:end]`` whose value is `value`."""
+    # A node's start mark includes its properties (``&anchor``, ``!tag``): skip them.
+    while start < end and source[start] in "&!":
+        while start < end and source[start] not in " \t\r\n":
+            start += 1
+        while start < end and source[start] in " \t\r\n":
+            start += 1
     raw = source[start:end]
     try:
         if style in ('"', "'"):
@@ -504,7 +510,6 @@ class _TomlScanner:
             elif c == "[":
                 self._header()
             else:
-                key_start = self.pos
                 key = self._key()
                 self._spaces()
                 if not text.startswith("=", self.pos):
@@ -514,7 +519,6 @@ class _TomlScanner:
                 value = self._value()
                 self.layout.values[(self.table, key)] = value
                 self.layout.table_ends[self.table] = value.end
-                del key_start
         return self.layout
 
     def _spaces(self) -> None:

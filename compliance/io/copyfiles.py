@@ -253,18 +253,18 @@ def read_copy_file(path: Path, *, default_channel: str | None = None) -> CopyFil
         data = path.read_bytes()
     except OSError as exc:
         raise CopyFileError(path, None, None, f"cannot read file: {exc.strerror or exc}") from None
-    return parse_copy_text(path, data, default_channel=default_channel, format=suffix)
+    return parse_copy_text(path, data, default_channel=default_channel, extension=suffix)
 
 
 def parse_copy_text(
-    path: Path, data: bytes | str, *, default_channel: str | None = None, format: str | None = None
+    path: Path, data: bytes | str, *, default_channel: str | None = None, extension: str | None = None
 ) -> CopyFile:
     """Like `read_copy_file`, for content already in memory (`path` names it in errors).
 
-    `format` is an extension such as ``".yaml"``; by default `path`'s suffix.
+    `extension` picks the format (``".yaml"``...); by default `path`'s suffix.
     """
     path = Path(path)
-    fmt = (format or path.suffix).lower()
+    fmt = (extension or path.suffix).lower()
     if fmt == ".yml":
         fmt = ".yaml"
     if isinstance(data, str):

@@ -77,7 +77,7 @@ class TextFormatter:
         f = item.finding
         head = f"{item.path}:{item.line}:{item.column}: {f.rule} [{f.severity}] {one_line(f.message)}"
         lines: list[tuple[str, str | None]] = [(head, None)]
-        if item.source_line or item.line:
+        if item.line >= 1:
             gutter = str(item.line)
             pad = " " * len(gutter)
             shown = item.source_line.replace("\t", " " * TAB_WIDTH)

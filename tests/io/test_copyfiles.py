@@ -155,6 +155,15 @@ def test_yaml_list_shape_crlf_and_bom(tmp_path: Path) -> None:
     assert cf.messages[1].allow == frozenset({"x"})
 
 
+def test_yaml_anchors_and_tags_are_skipped(tmp_path: Path) -> None:
+    cf = read_copy_file(write(tmp_path, "a.yaml", "- &a 全场\n- !!str 五折\n- *a\n"))
+    assert [m.fields["text"] for m in cf.messages] == ["全场", "五折", "全场"]
+    assert where(cf, 0, "text", 1) == (1, 7)
+    assert where(cf, 1, "text", 0) == (2, 9)
+    assert where(cf, 2, "text", 0) == (1, 6)  # an alias points at the anchored scalar
+    assert_positions_exact(cf)
+
+
 def test_yaml_folded_scalar_is_anchored_and_inexact(tmp_path: Path) -> None:
     cf = read_copy_file(write(tmp_path, "a.yaml", "- body: >\n    第一行\n    第二行\n"))
     pos = cf.messages[0].position("body", 5)
