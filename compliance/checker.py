@@ -395,7 +395,7 @@ class _RuleChecker:
                 self._unknown_fact(over.value, over.pos, groups_only=True)
             bound = {}
         on_fields: tuple[str, ...] = ()
-        if rule.kind == "copy":
+        if rule.kind == "copy" and rule.first("on") is not None:
             on_fields = self._check_on(rule.first("on"))
             bound = {"text": STR, "field": STR}
 
@@ -410,7 +410,7 @@ class _RuleChecker:
             find = self._typed(find_clause.value, bound, narrowed, list_of(HIT), "find")
             bound = {**bound, "hit": HIT}
         if rule.first("fix") is not None:
-            fix = self._typed(rule.first("fix").value, bound, narrowed, STR, "fix")
+            fix = self._typed(rule.first("fix").value, bound, narrowed, STR.nullable(), "fix")
         earliest = None
         if rule.first("earliest") is not None:
             earliest = self._typed(rule.first("earliest").value, bound, narrowed, DATETIME, "earliest")
@@ -434,6 +434,7 @@ class _RuleChecker:
             when=when, require=require, tiers=tiers, examples=examples, pos=rule.pos,
             over=over.value if over else None, select=select, on=on_fields, find=find, fix=fix,
             frequency=frequency, earliest=earliest, reads=frozenset(self.reads),
+            severity_declared=rule.first("severity") is not None,
         )
         self._check_examples(checked)
         return checked
@@ -456,7 +457,9 @@ class _RuleChecker:
             if ("select" in seen) == ("require" in seen):
                 self.out.error("an audience rule has exactly one of 'select' or 'require'", rule.id_pos)
         elif rule.kind == "copy":
-            need("on", "e.g. `on body, title`: the message fields the rule reads")
+            if "find" in seen and "on" not in seen:
+                self.out.error("a copy rule with 'find' needs 'on'", rule.id_pos,
+                               hint="e.g. `on body, title`: the message fields to search")
             if ("find" in seen) == ("require" in seen):
                 self.out.error("a copy rule has exactly one of 'find' (spans) or 'require' (a condition)",
                                rule.id_pos)
@@ -487,6 +490,8 @@ class _RuleChecker:
                                hint=f"did you mean {guess}?" if guess else "fields: " + ", ".join(schema.fields))
             elif fld.type.required() != STR:
                 self.out.error(f"message field {name} is {fld.type}; copy rules read text fields", clause.pos)
+            else:
+                self.reads.add(("message", name))
         return tuple(clause.value)
 
     def _check_frequency(self, rule: ast.Rule) -> FrequencySpec | None:
@@ -829,6 +834,12 @@ class _ExprChecker:
         for index in fn.literal_args:
             if index < len(expr.args) and not is_constant(expr.args[index], self.pack.values):
                 self._fail(f"argument {index + 1} of {fn.name}() must be a constant", expr.args[index].pos)
+        if fn.validate is not None:
+            values = [evaluate(a, Env({}, self.pack.values)) if is_constant(a, self.pack.values) else None
+                      for a in expr.args]
+            problem = fn.validate(values)
+            if problem:
+                self._fail(problem, expr.args[0].pos if expr.args else expr.pos)
         if fn.name == "matches" and len(expr.args) == 2:
             pattern = evaluate(expr.args[1], Env({}, self.pack.values))
             try:

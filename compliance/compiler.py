@@ -44,6 +44,7 @@ class CompiledSource:
     constants: dict[str, Any]
     eligibility_rules: tuple[str, ...]
     audience_rules: tuple[str, ...]
+    copy_rules: tuple[str, ...] = ()
 
 
 class _Codegen:
@@ -158,11 +159,63 @@ class _Codegen:
             self._rule_check(f"_eligibility_{index}", rule)
         for index, rule in enumerate(audience):
             self._rule_check(f"_audience_{index}", rule)
+        copy = list(pack.rules_of("copy"))
+        self._copy(copy)
         for rule in pack.rules:
             if rule.message is not None and rule.kind in ("eligibility", "audience", "schedule"):
                 self._message(rule)
+            elif rule.kind == "copy":
+                self._message(rule, COPY_BOUND)
+                if rule.fix is not None:
+                    self._copy_fix(rule)
         return CompiledSource("\n".join(self.lines) + "\n", self.constants,
-                              tuple(r.id for r in eligibility), tuple(r.id for r in audience))
+                              tuple(r.id for r in eligibility), tuple(r.id for r in audience),
+                              tuple(r.id for r in copy))
+
+    def _copy(self, rules: list[CheckedRule]) -> None:
+        """``copy(facts)``: (rule index, field, hit) for each problem. Fields outer, rules inner,
+        so every primitive sees one text many times in a row (the matcher caches it)."""
+        self.emit("def copy(facts):")
+        self.emit('"""(rule index, field or None, hit or None) for every copy problem found."""', 1)
+        self.prefetch(rules, 1, extra=("message",) if any(r.on for r in rules) else ())
+        self.emit("out = []", 1)
+        fields = list(dict.fromkeys(f for rule in rules for f in rule.on))
+        for field in fields:
+            self.emit(f"_field = {field!r}", 1)
+            self.emit(f"_text = _g_message[{field!r}]", 1)
+            self.emit("if _text:", 1)
+            for index, rule in enumerate(rules):
+                if field in rule.on:
+                    self._copy_rule(index, rule, 2)
+        for index, rule in enumerate(rules):
+            if not rule.on:
+                self._copy_rule(index, rule, 1, field_level=False)
+        self.emit("return out", 1)
+        self.emit()
+
+    def _copy_rule(self, index: int, rule: CheckedRule, indent: int, field_level: bool = True) -> None:
+        bound = COPY_BOUND if field_level else {}
+        self.emit(self.comment(f"{rule.id} ({', '.join(rule.refs)})"), indent)
+        if rule.when is not None:
+            self.emit(f"if {self.expr(rule.when, bound)}:", indent)
+            indent += 1
+        where = "_field" if field_level else "None"
+        if rule.find is not None:
+            self.emit(f"for _hit in {self.expr(rule.find, bound)}:", indent)
+            self.emit(f"out.append(({index}, {where}, _hit))", indent + 1)
+        else:
+            assert rule.require is not None
+            self.emit(f"if not {self.expr(rule.require, bound)}:", indent)
+            self.emit(f"out.append(({index}, {where}, None))", indent + 1)
+
+    def _copy_fix(self, rule: CheckedRule) -> None:
+        assert rule.fix is not None
+        self.emit(f"def _fix_{_mangle(rule.id)}(facts, _text, _field, _hit):")
+        for group in sorted({p[0] for p in _reads(rule.fix)} & set(self.pack.facts)):
+            if self.pack.facts[group].is_group or self.pack.facts[group].scalar is not None:
+                self.emit(f"{self.group_var(group)} = facts.get({group!r})", 1)
+        self.emit(f"return {self.expr(rule.fix, COPY_BOUND)}", 1)
+        self.emit()
 
     def _eligibility(self, rules: list[CheckedRule]) -> None:
         self.emit("def eligibility(facts):")
@@ -211,10 +264,13 @@ class _Codegen:
             self.emit(f"return {self.passes(rule, {})}", 1)
         self.emit()
 
-    def _message(self, rule: CheckedRule) -> None:
-        assert rule.message is not None
-        self.emit(f"def _message_{_mangle(rule.id)}(facts):")
-        reads = {p[0] for part in rule.message.parts if not isinstance(part, str) for p in _reads(part)}
+    def _message(self, rule: CheckedRule, bound: dict[str, str] | None = None) -> None:
+        if rule.message is None:
+            return
+        bound = bound or {}
+        params = "facts, _text, _field, _hit" if bound else "facts"
+        self.emit(f"def _message_{_mangle(rule.id)}({params}):")
+        reads = {p[0] for part in rule.message.parts if not isinstance(part, str) for p in _reads(part)} - set(bound)
         for group in sorted(g for g in reads if g in self.pack.facts):
             self.emit(f"{self.group_var(group)} = facts.get({group!r})", 1)
         pieces = []
@@ -224,9 +280,13 @@ class _Codegen:
             elif isinstance(part, ast.Literal):
                 pieces.append(repr(format_plain(part.value)))  # folded at compile time
             else:
-                pieces.append(f"_fmt({self.expr(part, {})})")
+                pieces.append(f"_fmt({self.expr(part, bound)})")
         self.emit(f"return ''.join(({', '.join(pieces)},))" if pieces else "return ''", 1)
         self.emit()
+
+
+#: How a copy rule's bound names appear in generated code.
+COPY_BOUND = {"text": "_text", "field": "_field", "hit": "_hit"}
 
 
 class _FrozenDict(dict):

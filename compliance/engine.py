@@ -116,10 +116,13 @@ class Engine:
     def _build(self, sources: Mapping[str, str], use_cache: bool) -> dict[str, Any]:
         import json
 
+        import compliance.analyzer.primitives  # noqa: F401 - registers the analyzer functions
+        from compliance.analyzer.lexicon import builtin_lexicon_paths
         from compliance.checker import check_files
 
         key = cache.cache_key(COMPILER_VERSION, GRAMMAR_PATH.read_text(encoding="utf-8"),
-                              json.dumps(sorted(sources.items())), repr(sorted(self._params.items())))
+                              json.dumps(sorted(sources.items())), repr(sorted(self._params.items())),
+                              repr(sorted(builtin_lexicon_paths())))
         if use_cache:
             cached = cache.load(key)
             if cached is not None:
@@ -247,6 +250,66 @@ class Engine:
             explanation = tuple(explain_rule(rule, facts))
         return Finding(rule=rule.id, ref=rule.ref, category=rule.category, severity=rule.severity,
                        message=program.message(rule, facts), explanation=explanation)
+
+    # copy --------------------------------------------------------------------------------
+
+    def lint(self, message: str | Mapping[str, Any], channel: str, *, at: dt.datetime | None = None,
+             via_template: bool | None = None) -> "LintReport":
+        """Check a message's copy against the channel's copy rules.
+
+        Args:
+            message: the whole rendered message as one string (a leading or trailing 【…】 is
+                the signature, a trailing opt-out phrase the opt-out, the rest the body), or a
+                mapping of fields (signature, body, optout, title, url; image, deadline, …).
+            channel: e.g. ``"jd.sms"``.
+            at: when the message is to be sent (rules about deadlines read it).
+            via_template: True when the text is a template body that the platform completes
+                with signature and opt-out (JD-SMS-10 applies, JD-SMS-26 does not).
+
+        Returns a `LintReport`: ``report.ok``, ``report.findings`` (spans point into each
+        field's original text).
+        """
+        return self.lint_program(self.program(channel), message, at=at, via_template=via_template)
+
+    def lint_program(self, program: Program, message: str | Mapping[str, Any], *, at: dt.datetime | None = None,
+                     via_template: bool | None = None) -> "LintReport":
+        """`lint` against one compiled pack (used by the example runner for packs of any channel)."""
+        from compliance.lint import LintReport, findings_of, prepare_message
+
+        channel = program.pack.channel
+        facts, fields, offsets = prepare_message(program, message, optout_phrases=self._optout_phrases(),
+                                                 at=at, via_template=via_template)
+        facts = self._copy_facts(program, facts, validate=not isinstance(message, str))
+        try:
+            raw = program.copy(facts)
+        except Exception as exc:  # noqa: BLE001 - a primitive failing is reported, with the rule set
+            raise EvaluationError(f"linting for {channel} failed: {exc!r}") from exc
+        return LintReport(channel, findings_of(program, facts, raw), fields, offsets)
+
+    def _optout_phrases(self) -> Any:
+        phrases = getattr(self, "_optout_cache", None)
+        if phrases is None:
+            from compliance.analyzer.primitives import optout_phrases
+
+            phrases = self._optout_cache = optout_phrases()
+        return phrases
+
+    def _copy_facts(self, program: Program, facts: dict[str, Any], *, validate: bool) -> dict[str, Any]:
+        """Fill declared defaults for every group copy rules read; validate mappings from users."""
+        groups = {p[0] for rule in program.copy_rules for p in rule.reads}
+        for group in groups:
+            schema = program.pack.facts[group]
+            if schema.fields is None:
+                continue
+            given = facts.get(group)
+            if given is None or isinstance(given, Mapping):
+                merged = {n: f.default for n, f in schema.fields.items() if f.has_default}
+                merged.update(given or {})
+                facts[group] = merged
+        if validate:
+            checked = self.validate_facts(facts, program, "copy")
+            facts = {**facts, **checked}
+        return facts
 
     # audience --------------------------------------------------------------------------
 

@@ -57,6 +57,8 @@ class Function:
     pure: bool = True
     #: indexes of arguments that must be literals (e.g. a regex pattern)
     literal_args: tuple[int, ...] = field(default=())
+    #: checks the constant arguments at load time; returns an error message or None
+    validate: Callable[[list[Any]], str | None] | None = None
 
 
 REGISTRY: dict[str, Function] = {}

@@ -85,6 +85,8 @@ class CheckedRule:
     earliest: ast.Expr | None = None
     #: fact paths the rule reads, e.g. ("shop", "fans"); for example checks and validation
     reads: frozenset[tuple[str, ...]] = field(default=frozenset())
+    #: False when the rule left severity to its default (copy hits then keep their own)
+    severity_declared: bool = True
 
     @property
     def ref(self) -> str | None:

@@ -23,6 +23,12 @@ class Program:
     checks: dict[str, Callable[[Mapping[str, Any]], Any]]
     messages: dict[str, Callable[[Mapping[str, Any]], str]]
     audience_rules: tuple[CheckedRule, ...]
+    #: copy(facts) -> [(rule index, field, hit)], and the rules those indexes name
+    copy: Callable[[Mapping[str, Any]], list[tuple[int, str | None, Any]]]
+    copy_rules: tuple[CheckedRule, ...]
+    #: per copy rule: message(facts, text, field, hit) and fix(facts, text, field, hit)
+    copy_messages: dict[str, Callable[..., str]]
+    copy_fixes: dict[str, Callable[..., Any]]
 
     @classmethod
     def build(cls, pack: CheckedPack, compiled: CompiledSource, code: Any) -> "Program":
@@ -36,10 +42,15 @@ class Program:
             checks[rule.id] = namespace[f"_eligibility_{index}"]
         for index, rule in enumerate(audience_rules):
             checks[rule.id] = namespace[f"_audience_{index}"]
-        messages = {rule.id: namespace[f"_message_{rule.id.replace('-', '_')}"]
-                    for rule in pack.rules if f"_message_{rule.id.replace('-', '_')}" in namespace}
+        def named(prefix: str, rule: CheckedRule) -> Callable | None:
+            return namespace.get(f"{prefix}{rule.id.replace('-', '_')}")
+
+        messages = {r.id: named("_message_", r) for r in pack.rules if r.kind != "copy" and named("_message_", r)}
+        copy_rules = pack.rules_of("copy")
+        copy_messages = {r.id: named("_message_", r) for r in copy_rules if named("_message_", r)}
+        copy_fixes = {r.id: named("_fix_", r) for r in copy_rules if named("_fix_", r)}
         return cls(pack, compiled.source, namespace["eligibility"], eligibility_rules, checks, messages,
-                   audience_rules)
+                   audience_rules, namespace["copy"], copy_rules, copy_messages, copy_fixes)
 
     def message(self, rule: CheckedRule, facts: Mapping[str, Any]) -> str:
         """The rule's message with values filled in (falls back to its title)."""

@@ -17,6 +17,8 @@ from compliance.model import CheckedPack, CheckedRule
 
 #: Rule kinds whose examples this runner evaluates from facts.
 FACT_KINDS = ("eligibility", "audience")
+#: Rule kinds whose examples are messages (a rendered text, or fields given as facts).
+MESSAGE_KINDS = ("copy",)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,36 @@ def run_examples(engine: Engine, packs: Iterable[str] | None = None) -> list[Exa
     return results
 
 
+def _run_copy(engine: Engine, pack: CheckedPack, rule: CheckedRule, example: ast.Example) -> ExampleResult:
+    """A copy example fails when linting it gives at least one finding of this rule."""
+    message: Any
+    if example.text is not None:
+        message = example.text
+    else:
+        message = {}
+        for assignment in example.facts or ():
+            value = evaluate(assignment.value, Env({}))
+            if assignment.target[0] == "message":
+                message[assignment.target[1]] = value
+            elif len(assignment.target) == 2:
+                message.setdefault(assignment.target[0], {})[assignment.target[1]] = value
+            else:
+                message[assignment.target[0]] = value
+    try:
+        report = engine.lint_program(engine.programs[pack.name], message)
+    except Exception as exc:  # noqa: BLE001 - reported as a failed example
+        return ExampleResult(pack.name, rule.id, example, "failed", f"raised {exc!r}")
+    mine = [f for f in report.findings if f.rule == rule.id]
+    if (example.outcome == "fail") != bool(mine):
+        got = "; ".join(f"{f.message} [{f.field}:{f.start}-{f.end}]" for f in mine) or "no finding"
+        return ExampleResult(pack.name, rule.id, example, "failed",
+                             f"expected the rule to {example.outcome}, got: {got}")
+    return ExampleResult(pack.name, rule.id, example, "passed")
+
+
 def _run_one(engine: Engine, pack: CheckedPack, rule: CheckedRule, example: ast.Example) -> ExampleResult:
+    if rule.kind in MESSAGE_KINDS:
+        return _run_copy(engine, pack, rule, example)
     if rule.kind not in FACT_KINDS:
         return ExampleResult(pack.name, rule.id, example, "skipped",
                              f"{rule.kind} examples are not run by this version")

@@ -60,13 +60,17 @@ def _tokenizer(words: Collection[str]) -> jieba.Tokenizer:
     global _jieba_base
     with _jieba_lock:
         if _jieba_base is None:
-            import jieba  # only here: importing compliance never loads jieba
+            from compliance.analyzer.jieba_loader import load_jieba
+
+            jieba = load_jieba()  # only here: importing compliance never loads jieba
 
             base = jieba.Tokenizer()
             base.initialize()
             _jieba_base = base
         base = _jieba_base
-    import jieba
+    from compliance.analyzer.jieba_loader import load_jieba
+
+    jieba = load_jieba()
 
     tokenizer = jieba.Tokenizer(base.dictionary)
     tokenizer.FREQ = dict(base.FREQ)

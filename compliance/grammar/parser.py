@@ -373,6 +373,9 @@ class _ToAst(Transformer):
     def default(self, meta, children):
         return ("default", children[0])
 
+    def field_name(self, meta, children):
+        return children[0]
+
     def field_decl(self, meta, children):
         name, type_ref, *rest = children
         default = rest[0][1] if rest else None

@@ -82,7 +82,9 @@ def fixed_content_words(text: str) -> int:
     (`NON_CONTENT_WORDS`, compared case-insensitively) and punctuation do not count. The
     result is cached per text because templates repeat across sends.
     """
-    import jieba  # deferred: import plus dictionary load costs ~0.6 s
+    from compliance.analyzer.jieba_loader import load_jieba
+
+    jieba = load_jieba()  # deferred: import plus dictionary load costs ~0.6 s
 
     # Placeholders become a separator so the words around them are not glued together.
     fixed = _PLACEHOLDER_RE.sub("\n", text)

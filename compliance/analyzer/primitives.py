@@ -1,0 +1,171 @@
+"""The copy analyzer as functions of the rules language.
+
+Registers the lexicon matcher and the scanners in `compliance.functions.REGISTRY`, so copy
+rules can say ``find lexicon("ad_law", text)`` or ``require width(text) <= 18``. Imported by
+the engine before rules are checked; nothing heavy happens at import (the matcher and jieba
+load on first use).
+
+The matcher runs once per text: `lexicon()` keeps the hits of the last text it saw (per
+thread), and the compiled copy function evaluates every rule of one field before moving to
+the next, so all lexicon rules on a field share one Aho-Corasick pass.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection
+from typing import Any
+
+from compliance.analyzer import scanners
+from compliance.analyzer.hits import Hit
+from compliance.functions import Function, SignatureError, register
+from compliance.types import BOOL, HIT, INT, STR, Type, assignable, list_of, set_of
+
+HITS = list_of(HIT)
+_local = threading.local()
+
+
+def _matcher() -> Any:
+    from compliance.analyzer.matcher import default_matcher
+
+    return default_matcher()
+
+
+def known_lexicons() -> list[str]:
+    """Names of the lexicons rules may name (built-in lexicon files)."""
+    from compliance.analyzer.lexicon import builtin_lexicon_paths
+
+    return sorted(builtin_lexicon_paths())
+
+
+def _all_hits(text: str) -> list[Hit]:
+    """Every lexicon hit in text, computed once per text per thread."""
+    cached = getattr(_local, "last", None)
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    hits = _matcher().find(text)
+    _local.last = (text, hits)
+    return hits
+
+
+def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...]:
+    """Hits of one lexicon in text; with platform, only entries for that platform (or none)."""
+    hits = [h for h in _all_hits(text) if h.kind == name]
+    if platform and hits:
+        matcher = _matcher()
+        kept = []
+        for hit in hits:
+            entry = matcher.entry(hit)
+            if entry is None or not entry.platforms or platform in entry.platforms:
+                kept.append(hit)
+        hits = kept
+    return tuple(hits)
+
+
+def folded(text: str) -> str:
+    """Text as the matcher sees it: width, case, traditional→simplified and separators folded."""
+    from compliance.analyzer.normalize import normalize
+
+    return normalize(text).text
+
+
+def rendered_length(signature: str, body: str, optout: str) -> int:
+    """Characters of the message as sent: 【signature】 + body + opt-out."""
+    length = scanners.char_count(body) + scanners.char_count(optout)
+    if signature:
+        length += scanners.char_count(signature) + 2
+    return length
+
+
+def _lexicon_type(args: list[Type]) -> Type:
+    if len(args) not in (2, 3):
+        raise SignatureError(f"takes 2 or 3 arguments (name, text[, platform]), got {len(args)}")
+    for index, arg in enumerate(args, 1):
+        if not assignable(arg, STR):
+            raise SignatureError(f"argument {index} must be str, got {arg}")
+    return HITS
+
+
+def _validate_lexicon(values: list[Any]) -> str | None:
+    names = known_lexicons()
+    if values and isinstance(values[0], str) and values[0] not in names:
+        from compliance.errors import did_you_mean
+
+        guess = did_you_mean(values[0], names)
+        return f"unknown lexicon {values[0]!r}" + (f"; did you mean {guess!r}?" if guess else
+                                                  f"; lexicons: {', '.join(names)}")
+    return None
+
+
+def _text_to_hits(name: str, doc: str, impl: Any) -> Function:
+    def rule(args: list[Type]) -> Type:
+        if len(args) != 1 or not assignable(args[0], STR):
+            raise SignatureError(f"takes one text, got {', '.join(map(str, args)) or 'nothing'}")
+        return HITS
+
+    return Function(name, f"{name}(str) -> list[hit]", doc, rule, lambda text: tuple(impl(text)))
+
+
+def _fixed(params: tuple[Type, ...], returns: Type) -> Any:
+    from compliance.functions import _fixed as fixed
+
+    return fixed(params, returns)
+
+
+def _register_all() -> None:
+    register(Function(
+        "lexicon", "lexicon(name, text[, platform]) -> list[hit]",
+        "Confirmed hits of a lexicon (compliance/lexicons/NAME.toml) in the text, after "
+        "normalization (full-width, traditional, separators, look-alikes).",
+        _lexicon_type, lexicon, pure=False, literal_args=(0, 2), validate=_validate_lexicon))
+    for name, doc, impl in (
+        ("halfwidth_punctuation", "Half-width , . ! ? : ; ( ) \" in Chinese context (fix: full-width).",
+         scanners.halfwidth_punctuation),
+        ("repeated_punctuation", "Runs such as ！！ or ？？ (fix: one mark).", scanners.repeated_punctuation),
+        ("special_symbols", "Emoji, dingbats, private-use legacy emoji, kaomoji, QQ codes, decorative ¥.",
+         scanners.special_symbols),
+        ("placeholders", "Template variables {0} {name} ${name} {{name}} #name#.", scanners.placeholders),
+        ("handwritten_values", "A link or coupon amount written by hand in a template with variables.",
+         scanners.handwritten_values),
+        ("embedded_signature_or_optout", "A 【signature】 or opt-out text inside a template body.",
+         scanners.embedded_signature_or_optout),
+        ("contacts", "Mobile and landline numbers, QQ numbers, WeChat ids, e-mail addresses.", scanners.contacts),
+        ("links", "URLs, bare domains and short links.", scanners.links),
+        ("signature_problems", "Characters other than letters and digits in a signature.",
+         scanners.signature_problems),
+    ):
+        register(_text_to_hits(name, doc, impl))
+    register(Function(
+        "brackets", "brackets(str) -> list[hit]", "【 or 】 used in a text (outside the signature).",
+        _fixed((STR,), HITS), lambda text: tuple(scanners.brackets_outside_signature(text, None))))
+    register(Function(
+        "incomplete_template", "incomplete_template(str, min_words: int) -> list[hit]",
+        "A template with fewer fixed content words than min_words around its variables (jieba).",
+        _fixed((STR, INT), HITS), lambda text, n: tuple(scanners.incomplete_template(text, n))))
+    register(Function(
+        "disallowed_links", "disallowed_links(str, allowed: set[str]) -> list[hit]",
+        "Links whose host is not allowed (\"m.jd.com\" exactly; \".jd.com\" and its subdomains).",
+        _fixed((STR, set_of(STR)), HITS), lambda text, allowed: tuple(scanners.disallowed_links(text, allowed))))
+    register(Function("char_count", "char_count(str) -> int", "Characters as a phone counts them.",
+                      _fixed((STR,), INT), scanners.char_count))
+    register(Function("sms_segments", "sms_segments(int) -> int",
+                      "SMS billing segments for a length: 70 in one, 67 each when concatenated.",
+                      _fixed((INT,), INT), scanners.sms_segments))
+    register(Function("rendered_length", "rendered_length(signature, body, optout) -> int",
+                      "Characters of the message as sent: 【signature】 + body + opt-out.",
+                      _fixed((STR, STR, STR), INT), rendered_length))
+    register(Function("folded", "folded(str) -> str",
+                      "The text as the matcher sees it (width, case, traditional, separators folded).",
+                      _fixed((STR,), STR), folded))
+    register(Function("has_placeholders", "has_placeholders(str) -> bool", "Does the text use variables?",
+                      _fixed((STR,), BOOL), lambda text: bool(scanners.placeholders(text))))
+
+
+def optout_phrases() -> Collection[str]:
+    """Opt-out phrases of the built-in `optout` lexicon (used to split a rendered message)."""
+    from compliance.analyzer.lexicon import load_builtin_lexicons
+
+    return tuple(load_builtin_lexicons()["optout"].terms())
+
+
+_register_all()

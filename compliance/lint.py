@@ -1,0 +1,149 @@
+"""Linting copy: a message (rendered text or fields) → findings with spans and safe fixes.
+
+`prepare_message` turns what the caller gave into the facts copy rules read; `findings_of`
+turns the compiled program's raw results into `Finding`s. `Engine.lint` is the public entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compliance.errors import FactError
+from compliance.findings import SEVERITY_RANK, Finding
+from compliance.program import Program
+
+#: Text fields of a message (platform-rules.md, "Fixed names").
+TEXT_FIELDS = ("signature", "body", "optout", "title", "url")
+#: Fields shown first in a report, in this order.
+FIELD_ORDER = {name: i for i, name in enumerate(("signature", "title", "body", "optout", "url"))}
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """What `Engine.lint` returns.
+
+    Attributes:
+        channel: the channel linted for.
+        findings: problems, sorted by field and position.
+        fields: the text of each message field as linted (signature without 【】).
+        offsets: for a message given as one string, where each field starts in that string
+            (add it to a finding's ``start``/``end`` to point into the whole text).
+    """
+
+    channel: str
+    findings: list[Finding]
+    fields: dict[str, str]
+    offsets: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """False when any finding has severity "error"."""
+        return not any(f.severity == "error" for f in self.findings)
+
+    def worst(self) -> str | None:
+        """The highest severity among the findings, or None."""
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=SEVERITY_RANK.__getitem__)
+
+
+def split_rendered(text: str, optout_phrases: Any) -> tuple[dict[str, str], dict[str, int]]:
+    """A whole rendered SMS → signature (inside 【】), body and opt-out, with their offsets."""
+    from compliance.analyzer.scanners import split_message
+
+    parts = split_message(text, optout_phrases)
+    fields = {"signature": parts.signature_name, "body": parts.body, "optout": parts.optout}
+    offsets = {"body": parts.body_span[0]}
+    if parts.signature_span is not None:
+        offsets["signature"] = parts.signature_span[0] + 1
+    if parts.optout_span is not None:
+        offsets["optout"] = parts.optout_span[0]
+    return fields, offsets
+
+
+def prepare_message(program: Program, message: str | Mapping[str, Any], *, optout_phrases: Any,
+                    at: dt.datetime | None, via_template: bool | None) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
+    """Facts for the copy rules: the `message` group and any other groups the rules read."""
+    facts: dict[str, Any] = {}
+    offsets: dict[str, int] = {}
+    if isinstance(message, str):
+        fields, offsets = split_rendered(message, optout_phrases)
+        extra: Mapping[str, Any] = {}
+    elif isinstance(message, Mapping):
+        fields = {}
+        extra = {}
+        for key, value in message.items():
+            if key in TEXT_FIELDS:
+                if not isinstance(value, str):
+                    raise FactError(f"message field {key} must be text, got {type(value).__name__}")
+                fields[key] = value
+            else:
+                extra = {**extra, key: value}
+        signature = fields.get("signature", "")
+        if signature.startswith("【") and signature.endswith("】") and len(signature) >= 2:
+            fields["signature"] = signature[1:-1]
+            offsets["signature"] = 1
+    else:
+        raise FactError(f"a message is a string or a mapping of fields, got {type(message).__name__}")
+    schema = program.pack.facts.get("message")
+    group: dict[str, Any] = {}
+    if schema is not None and schema.fields is not None:
+        for name, fld in schema.fields.items():
+            group[name] = fld.default if fld.has_default else None
+    group.update(fields)
+    for key in ("deadline", "variables"):
+        if key in extra:
+            group[key] = extra[key]
+    facts["message"] = group
+    for key, value in extra.items():
+        if key in ("deadline", "variables"):
+            continue
+        if key not in program.pack.facts:
+            known = ", ".join(list(TEXT_FIELDS) + [n for n in program.pack.facts if n != "message"])
+            raise FactError(f"unknown message field or fact {key!r} for {program.pack.name} (known: {known})")
+        facts[key] = value
+    send = dict(facts.get("send") or {})
+    if at is not None:
+        send["at"] = at
+    if via_template is not None:
+        send["via_template"] = via_template
+    if send or "send" in program.pack.facts:
+        facts["send"] = send
+    return facts, {k: v for k, v in group.items() if k in TEXT_FIELDS and isinstance(v, str)}, offsets
+
+
+def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int, str | None, Any]]) -> list[Finding]:
+    """`Finding`s from the compiled copy function's results, sorted by field and position."""
+    out: list[Finding] = []
+    message = facts.get("message", {})
+    for index, field_name, hit in raw:
+        rule = program.copy_rules[index]
+        text = message.get(field_name, "") if field_name else ""
+        render = program.copy_messages.get(rule.id)
+        try:
+            text_message = render(facts, text, field_name, hit) if render else (hit.note if hit else rule.title)
+        except Exception:  # noqa: BLE001 - a message must never hide the finding
+            text_message = rule.title
+        fix = None
+        if hit is not None:
+            start, end, fix = hit.start, hit.end, hit.fix
+        elif field_name is not None:
+            start, end = 0, len(text)
+        else:
+            start = end = None
+        fixer = program.copy_fixes.get(rule.id)
+        if fixer is not None:
+            try:
+                fix = fixer(facts, text, field_name, hit)
+            except Exception:  # noqa: BLE001 - no fix rather than a crash
+                fix = None
+        severity = rule.severity
+        if hit is not None and not rule.severity_declared:
+            severity = hit.severity
+        out.append(Finding(rule=rule.id, ref=rule.ref, category=rule.category, severity=severity,
+                           message=text_message, field=field_name, start=start, end=end, fix=fix))
+    out.sort(key=lambda f: (FIELD_ORDER.get(f.field or "", 9), f.start if f.start is not None else -1, f.rule))
+    return out
