@@ -61,7 +61,7 @@ HIT_FIELDS: dict[str, Type] = {"start": INT, "end": INT, "text": STR, "category"
                                "label": STR, "severity": STR, "note": STR, "fix": STR.nullable(), "term": STR}
 CALENDAR_UNITS = {"day": "day", "days": "day", "month": "month", "months": "month", "year": "year",
                   "years": "year"}
-SCOPE_KEYS = ("channel", "merchant", "recipient")
+SCOPE_KEYS = ("channel", "message_class", "merchant", "recipient")
 REF_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 
 
@@ -501,6 +501,11 @@ class _RuleChecker:
         classes_clause = rule.first("classes")
         if not (window_clause and limit_clause and scope_clause and classes_clause):
             return None
+        for key in scope_clause.value:
+            if key not in SCOPE_KEYS:
+                guess = did_you_mean(key, SCOPE_KEYS)
+                self.out.error(f"unknown scope {key}", scope_clause.pos,
+                               hint=f"did you mean {guess}?" if guess else "scope keys: " + ", ".join(SCOPE_KEYS))
         window: ast.Window = window_clause.value
         if window.kind == "calendar":
             unit = CALENDAR_UNITS.get(window.unit or "")
@@ -521,11 +526,6 @@ class _RuleChecker:
                 ZoneInfo(window.tz)
             except Exception:  # noqa: BLE001 - zoneinfo raises several kinds
                 self.out.error(f"unknown time zone {window.tz!r}", window_clause.pos, hint='e.g. "Asia/Shanghai"')
-        for key in scope_clause.value:
-            if key not in SCOPE_KEYS:
-                guess = did_you_mean(key, SCOPE_KEYS)
-                self.out.error(f"unknown scope {key}", scope_clause.pos,
-                               hint=f"did you mean {guess}?" if guess else "scope keys: " + ", ".join(SCOPE_KEYS))
         try:
             limit = self.pack._constant(limit_clause.value, INT, "limit")
         except _Skip:
@@ -534,6 +534,10 @@ class _RuleChecker:
         for clause in rule.all("during"):
             period, expr = clause.value
             param = self.pack.params.get(period)
+            if param is not None and param.type != list_of(Type("period")):
+                self.out.error(f"period parameter {period} must be list[period], got {param.type}", clause.pos,
+                               hint="param promotions: list[period] = [period(2026-06-01, 2026-06-18)]")
+                continue
             if param is None:
                 guess = did_you_mean(period, self.pack.params)
                 self.out.error(f"unknown period parameter {period}", clause.pos,
@@ -651,9 +655,45 @@ class _RuleChecker:
                     if path not in given and not self._has_default(path):
                         self.out.error(f"example does not give {'.'.join(path)}, which the rule reads",
                                        example.pos)
+            elif rule.kind == "frequency":
+                self._check_frequency_example(rule, example)
             elif rule.kind == "copy" and example.facts is not None:
                 for assignment in example.facts:
                     self._check_assignment(assignment)
+
+    def _check_frequency_example(self, rule: CheckedRule, example: ast.Example) -> None:
+        """Frequency examples: `count` earlier sends in the window, then is one more allowed?
+
+        Keys: count (int, required), earlier / judged (message classes of the earlier sends and
+        of the judged one; default the rule's first class), during (a period parameter that is
+        in force).
+        """
+        if example.facts is None:
+            self.out.error("examples of frequency rules give { count = N[, earlier = \"test\", "
+                           "judged = \"marketing\", during = \"promotions\"] }", example.pos)
+            return
+        keys = {"count": INT, "earlier": STR, "judged": STR, "during": STR}
+        given = set()
+        for assignment in example.facts:
+            name = ".".join(assignment.target)
+            if name not in keys:
+                guess = did_you_mean(name, keys)
+                self.out.error(f"unknown key {name} in a frequency example", assignment.pos,
+                               hint=f"did you mean {guess}?" if guess else "keys: " + ", ".join(keys))
+                continue
+            given.add(name)
+            try:
+                value = self.pack._constant(assignment.value, keys[name], name)
+            except _Skip:
+                continue
+            spec = rule.frequency
+            if name in ("earlier", "judged") and spec is not None and value not in spec.classes:
+                self.out.error(f"{value!r} is not one of the rule's classes ({', '.join(spec.classes)})",
+                               assignment.pos)
+            if name == "during" and spec is not None and value not in {p for p, _ in spec.during}:
+                self.out.error(f"the rule has no `during {value}` clause", assignment.pos)
+        if "count" not in given:
+            self.out.error("a frequency example needs `count = N` (earlier sends in the window)", example.pos)
 
     def _has_default(self, path: tuple[str, ...]) -> bool:
         schema = self.pack.facts.get(path[0])

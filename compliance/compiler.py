@@ -159,11 +159,15 @@ class _Codegen:
             self._rule_check(f"_eligibility_{index}", rule)
         for index, rule in enumerate(audience):
             self._rule_check(f"_audience_{index}", rule)
+        for index, rule in enumerate(pack.rules_of("schedule")):
+            self._schedule(index, rule)
         copy = list(pack.rules_of("copy"))
         self._copy(copy)
         for rule in pack.rules:
-            if rule.message is not None and rule.kind in ("eligibility", "audience", "schedule"):
+            if rule.message is not None and rule.kind in ("eligibility", "audience"):
                 self._message(rule)
+            elif rule.kind == "schedule":
+                self._message(rule, SCHEDULE_BOUND)
             elif rule.kind == "copy":
                 self._message(rule, COPY_BOUND)
                 if rule.fix is not None:
@@ -171,6 +175,19 @@ class _Codegen:
         return CompiledSource("\n".join(self.lines) + "\n", self.constants,
                               tuple(r.id for r in eligibility), tuple(r.id for r in audience),
                               tuple(r.id for r in copy))
+
+    def _schedule(self, index: int, rule: CheckedRule) -> None:
+        """``_schedule_N(facts)``: None when the rule does not apply, else (allowed, earliest)."""
+        self.emit(f"def _schedule_{index}(facts):")
+        self.emit(self.comment(f"{rule.id} ({', '.join(rule.refs)})"), 1)
+        self.prefetch([rule], 1)
+        if rule.when is not None:
+            self.emit(f"if not {self.expr(rule.when, {})}:", 1)
+            self.emit("return None", 2)
+        allowed = self.expr(rule.require, {}) if rule.require is not None else "True"
+        earliest = self.expr(rule.earliest, {}) if rule.earliest is not None else "None"
+        self.emit(f"return ({allowed}, {earliest})", 1)
+        self.emit()
 
     def _copy(self, rules: list[CheckedRule]) -> None:
         """``copy(facts)``: (rule index, field, hit) for each problem. Fields outer, rules inner,
@@ -268,7 +285,7 @@ class _Codegen:
         if rule.message is None:
             return
         bound = bound or {}
-        params = "facts, _text, _field, _hit" if bound else "facts"
+        params = "facts, _text, _field, _hit" if rule.kind == "copy" else "facts"
         self.emit(f"def _message_{_mangle(rule.id)}({params}):")
         reads = {p[0] for part in rule.message.parts if not isinstance(part, str) for p in _reads(part)} - set(bound)
         for group in sorted(g for g in reads if g in self.pack.facts):
@@ -287,6 +304,8 @@ class _Codegen:
 
 #: How a copy rule's bound names appear in generated code.
 COPY_BOUND = {"text": "_text", "field": "_field", "hit": "_hit"}
+#: A schedule message may name the earliest allowed time it computed.
+SCHEDULE_BOUND = {"earliest": "facts.get('earliest')"}
 
 
 class _FrozenDict(dict):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,6 +51,23 @@ class AudienceResult:
 
 
 @dataclass(frozen=True)
+class ScheduleDecision:
+    """When may this send go out?
+
+    Attributes:
+        allowed: True when it may go out at the requested time (``send.at``).
+        earliest: the earliest time every schedule rule allows, or None when a rule forbids
+            the send outright (a requirement that waiting cannot fix).
+        reasons: one finding per rule that forbids or delays the send.
+    """
+
+    allowed: bool
+    earliest: dt.datetime | None
+    reasons: list[Finding]
+    channel: str
+
+
+@dataclass(frozen=True)
 class RuleInfo:
     """A rule as listed by `compliance rules`."""
 
@@ -66,9 +83,12 @@ class RuleInfo:
     explain: str
     file: str
     line: int
+    #: every channel where the rule is in force with these refs and this severity
+    channels: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "pack": self.pack, "channel": self.channel,
+                "channels": list(self.channels or (self.channel,)),
                 "refs": list(self.refs), "severity": self.severity, "category": self.category,
                 "title": self.title, "message": self.message, "explain": self.explain,
                 "source": f"{self.file}:{self.line}"}
@@ -196,7 +216,7 @@ class Engine:
         validator = self._validators.get(key)
         if validator is not None:
             return validator
-        from pydantic import ConfigDict, create_model
+        from pydantic import ConfigDict, Field, create_model
 
         rules = program.pack.rules_of(kind)
         reads = {path for rule in rules for path in rule.reads}
@@ -212,7 +232,10 @@ class Engine:
                 fld = schema.fields[name]
                 fields[name] = _field_spec(fld.type, fld.has_default, fld.default)
             sub = create_model(f"{group}", __config__=ConfigDict(extra="ignore"), **fields)
-            groups[group] = (sub, ...)
+            if all(default is not ... for _, default in fields.values()):
+                groups[group] = (sub, Field(default_factory=sub))  # every field has a default
+            else:
+                groups[group] = (sub, ...)
         validator = create_model(f"Facts_{program.pack.name.replace('.', '_')}_{kind}",
                                  __config__=ConfigDict(extra="ignore"), **groups)
         with self._lock:
@@ -307,9 +330,80 @@ class Engine:
                 merged.update(given or {})
                 facts[group] = merged
         if validate:
-            checked = self.validate_facts(facts, program, "copy")
-            facts = {**facts, **checked}
+            facts = merge_facts(facts, self.validate_facts(facts, program, "copy"))
         return facts
+
+    # frequency and schedule --------------------------------------------------------------
+
+    def caps(self, channel: str | None = None) -> list[Any]:
+        """Ledger caps of the frequency rules of one channel's pack, or of every channel."""
+        from compliance.caps import caps_of
+
+        if channel is not None:
+            return caps_of([self.program(channel).pack])
+        return caps_of(self.packs[name] for name in self._channels.values())
+
+    def ledger(self, url: str = "memory://", *, fail_open: bool = False) -> Any:
+        """A frequency ledger enforcing every channel's frequency rules.
+
+        ``url``: ``memory://``, ``sqlite:///path/ledger.db`` (durable default for one host) or
+        ``redis://host:port/db`` (several service instances). Fail-closed unless ``fail_open``.
+        """
+        from compliance.frequency import Ledger
+
+        return Ledger.open(url, self.caps(), fail_open=fail_open)
+
+    def schedule(self, send: Any, facts: Mapping[str, Any] | None = None) -> ScheduleDecision:
+        """The earliest time a send may go out under its channel's schedule rules.
+
+        Args:
+            send: a mapping (or `compliance.frequency.Send`) with at least ``channel`` and
+                ``at``; every key is readable by rules as ``send.KEY``.
+            facts: other fact groups the rules read (``order``, ``coupon``, ``user``, …).
+        """
+        import dataclasses
+
+        data = dataclasses.asdict(send) if dataclasses.is_dataclass(send) else dict(send)
+        channel = data.get("channel")
+        if not isinstance(channel, str):
+            raise FactError("a send needs its channel, e.g. {'channel': 'jd.sms', 'at': …}")
+        program = self.program(channel)
+        given = {**(facts or {}), "send": data}
+        checked = self.validate_facts(given, program, "schedule") if program.schedule_rules else given
+        checked = merge_facts(given, checked)
+        at = checked["send"].get("at")
+        if isinstance(at, str):
+            at = _aware(dt.datetime.fromisoformat(at))
+        if at is None:
+            raise FactError("a send needs `at`, the time it is to go out")
+        reasons: list[Finding] = []
+        earliest: dt.datetime | None = at
+        for rule in program.schedule_rules:
+            assert program.schedules is not None
+            try:
+                result = program.schedules[rule.id](checked)
+            except Exception as exc:  # noqa: BLE001 - reported with the rule that failed
+                raise EvaluationError(f"schedule rule {rule.id} failed: {exc!r}") from exc
+            if result is None:
+                continue
+            allowed, rule_earliest = result
+            if not allowed:
+                earliest = None
+                reasons.append(self._schedule_finding(program, rule, checked, None))
+            elif rule_earliest is not None and rule_earliest > at:
+                if earliest is not None:
+                    earliest = max(earliest, rule_earliest)
+                reasons.append(self._schedule_finding(program, rule, checked, rule_earliest))
+        allowed_now = earliest is not None and earliest <= at
+        return ScheduleDecision(allowed_now, earliest, reasons, channel)
+
+    def _schedule_finding(self, program: Program, rule: CheckedRule, facts: Mapping[str, Any],
+                          earliest: dt.datetime | None) -> Finding:
+        message = program.message(rule, {**facts, "earliest": earliest})
+        explanation = tuple(explain_rule(rule, facts)) if earliest is None else \
+            (f"earliest = {earliest.isoformat(timespec='minutes')}",)
+        return Finding(rule=rule.id, ref=rule.ref, category=rule.category, severity=rule.severity,
+                       message=message, explanation=explanation)
 
     # audience --------------------------------------------------------------------------
 
@@ -379,24 +473,29 @@ class Engine:
     # listing ---------------------------------------------------------------------------
 
     def rules(self, channel: str | None = None) -> list[RuleInfo]:
-        """Every rule of every pack (or of one channel's pack), in source order."""
-        names = [self._channels[channel]] if channel else list(self.packs)
-        if channel and channel not in self._channels:
-            self.program(channel)  # raises with a suggestion
-        out: list[RuleInfo] = []
-        seen: set[tuple[str, str]] = set()
+        """The rules in force, for one channel or for all.
+
+        A rule shared by several channels (through `include`) is listed once with all of them,
+        unless a channel changed it (`override`: other refs or severity) — then each version
+        is listed with its channels.
+        """
+        if channel is not None:
+            names = [self.program(channel).pack.name]
+        else:
+            names = list(self.packs)
+        listed: dict[tuple[Any, ...], RuleInfo] = {}
         for name in names:
             pack = self.packs[name]
             for rule in pack.rules:
-                if (rule.pack, rule.id) in seen and channel is None:
+                key = (rule.pack, rule.id, rule.refs, rule.severity, rule.on)
+                info = listed.get(key)
+                if info is not None:
+                    listed[key] = replace(info, channels=info.channels + (pack.channel,))
                     continue
-                if channel is None and rule.pack != name:
-                    continue  # listed once, under the pack that defines it
-                seen.add((rule.pack, rule.id))
-                out.append(RuleInfo(rule.id, rule.kind, rule.pack, pack.channel, rule.refs, rule.severity,
-                                    rule.category, rule.title, rule.message.source if rule.message else "",
-                                    rule.explain, rule.pos.file, rule.pos.line))
-        return out
+                listed[key] = RuleInfo(rule.id, rule.kind, rule.pack, pack.channel, rule.refs, rule.severity,
+                                       rule.category, rule.title, rule.message.source if rule.message else "",
+                                       rule.explain, rule.pos.file, rule.pos.line, (pack.channel,))
+        return list(listed.values())
 
     def rule(self, rule_id: str) -> tuple[CheckedPack, CheckedRule]:
         """The pack defining a rule and the rule (raises KeyError with a suggestion)."""
@@ -424,6 +523,19 @@ def explain_rule(rule: CheckedRule, facts: Mapping[str, Any]) -> list[str]:
         return explain(condition, env)
     except Exception:  # noqa: BLE001 - an explanation must never hide the verdict
         return []
+
+
+def merge_facts(given: Mapping[str, Any], checked: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated values over the given ones, group by group (validation keeps only what rules
+    of one kind read; the other fields of a group stay as given)."""
+    out = dict(given)
+    for name, value in checked.items():
+        before = given.get(name)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            out[name] = {**before, **value}
+        else:
+            out[name] = value
+    return out
 
 
 def _field_spec(t: Type, has_default: bool, default: Any) -> tuple[Any, Any]:

@@ -171,6 +171,8 @@ def format_value(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return format_duration(value)
+    if type(value).__name__ == "Period":
+        return f"period({format_value(value.start)}, {format_value(value.end)})"
     if isinstance(value, frozenset):
         return "{" + ", ".join(sorted(format_value(v) for v in value)) + "}"
     if isinstance(value, tuple):

@@ -18,6 +18,8 @@ from typing import Any
 
 import regex
 
+from zoneinfo import ZoneInfo
+
 from compliance.types import (
     BOOL,
     DATE,
@@ -25,12 +27,17 @@ from compliance.types import (
     DURATION,
     FLOAT,
     INT,
+    PERIOD,
     STR,
     TIME,
+    Period,
     Type,
     assignable,
+    list_of,
     unify,
 )
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 #: How long one `matches()` may run before the rule fails with an error (catastrophic
 #: patterns in user rules must not hang a service).
@@ -170,6 +177,70 @@ def matches(text: str, pattern: str) -> bool:
     return compile_pattern(pattern).search(text, timeout=REGEX_TIMEOUT_SECONDS) is not None
 
 
+def _moment(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    return dt.datetime(value.year, value.month, value.day, tzinfo=SHANGHAI)
+
+
+def period(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> Period:
+    """[start, end); a date as end means the whole of that day (Asia/Shanghai)."""
+    stop = _moment(end)
+    if not isinstance(end, dt.datetime):
+        stop += dt.timedelta(days=1)
+    begin = _moment(start)
+    if stop <= begin:
+        raise ValueError(f"period ends ({stop:%Y-%m-%d %H:%M}) before it starts ({begin:%Y-%m-%d %H:%M})")
+    return Period(begin, stop)
+
+
+def next_clock(moment: dt.datetime, times: tuple[dt.time, ...]) -> dt.datetime:
+    """The first moment at or after ``moment`` whose clock time (in its zone) is one of times."""
+    if not times:
+        return moment
+    for days in range(0, 2):
+        day = (moment + dt.timedelta(days=days)).date()
+        for clock in sorted(times):
+            candidate = dt.datetime.combine(day, clock, tzinfo=moment.tzinfo)
+            if candidate >= moment:
+                return candidate
+    raise AssertionError("unreachable: a clock time recurs every day")
+
+
+def within_hours(moment: dt.datetime, start: dt.time, end: dt.time) -> dt.datetime:
+    """``moment`` when its clock time lies in [start, end), else the next ``start``."""
+    clock = moment.timetz().replace(tzinfo=None)
+    inside = start <= clock < end if start <= end else (clock >= start or clock < end)
+    return moment if inside else next_clock(moment, (start,))
+
+
+def add_working_days(moment: dt.datetime, days: int, holidays: frozenset[dt.date] = frozenset()) -> dt.datetime:
+    """``moment`` moved forward by ``days`` working days (Monday–Friday, not in holidays)."""
+    current = moment
+    remaining = days
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if current.isoweekday() <= 5 and current.date() not in holidays:
+            remaining -= 1
+    return current
+
+
+def _period_rule(args: list[Type]) -> Type:
+    if len(args) != 2 or any(a.optional or a.name not in ("date", "datetime") for a in args):
+        raise SignatureError("takes a start and an end, each a date or a datetime")
+    return PERIOD
+
+
+def _working_days_rule(args: list[Type]) -> Type:
+    if len(args) not in (2, 3):
+        raise SignatureError(f"takes 2 or 3 arguments, got {len(args)}")
+    wanted = (DATETIME, INT, Type("set", DATE))
+    for i, (got, want) in enumerate(zip(args, wanted), 1):
+        if not assignable(got, want):
+            raise SignatureError(f"argument {i} must be {want}, got {got}")
+    return DATETIME
+
+
 def _pc() -> Any:
     import pyarrow.compute as pc
 
@@ -235,5 +306,21 @@ for _fn in (
              _fixed((DATETIME,), DATE), lambda t: t.date()),
     Function("time_of", "time_of(datetime) -> time", "The clock time of a moment (in its own zone).",
              _fixed((DATETIME,), TIME), lambda t: t.timetz().replace(tzinfo=None)),
+    Function("period", "period(start, end) -> period",
+             "A span [start, end); a date as end includes that whole day (Asia/Shanghai).",
+             _period_rule, period),
+    Function("next_clock", "next_clock(datetime, list[time]) -> datetime",
+             "The first moment at or after the given one at one of the clock times (review batches).",
+             _fixed((DATETIME, list_of(TIME)), DATETIME), next_clock),
+    Function("within_hours", "within_hours(datetime, time, time) -> datetime",
+             "The moment itself when inside [start, end) of its day, else the next start.",
+             _fixed((DATETIME, TIME, TIME), DATETIME), within_hours),
+    Function("add_working_days", "add_working_days(datetime, int[, holidays: set[date]]) -> datetime",
+             "Moved forward by working days (Monday–Friday, skipping the holidays given).",
+             _working_days_rule, add_working_days),
+    Function("in_period", "in_period(datetime, list[period]) -> bool",
+             "Does the moment fall inside one of the periods?",
+             _fixed((DATETIME, list_of(PERIOD)), BOOL),
+             lambda t, periods: any(p.start <= t < p.end for p in periods)),
 ):
     register(_fn)

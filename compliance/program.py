@@ -29,6 +29,9 @@ class Program:
     #: per copy rule: message(facts, text, field, hit) and fix(facts, text, field, hit)
     copy_messages: dict[str, Callable[..., str]]
     copy_fixes: dict[str, Callable[..., Any]]
+    #: per schedule rule: facts -> None (not applicable) or (allowed, earliest)
+    schedule_rules: tuple[CheckedRule, ...] = ()
+    schedules: dict[str, Callable[[Mapping[str, Any]], Any]] | None = None
 
     @classmethod
     def build(cls, pack: CheckedPack, compiled: CompiledSource, code: Any) -> "Program":
@@ -49,8 +52,11 @@ class Program:
         copy_rules = pack.rules_of("copy")
         copy_messages = {r.id: named("_message_", r) for r in copy_rules if named("_message_", r)}
         copy_fixes = {r.id: named("_fix_", r) for r in copy_rules if named("_fix_", r)}
+        schedule_rules = pack.rules_of("schedule")
+        schedules = {rule.id: namespace[f"_schedule_{i}"] for i, rule in enumerate(schedule_rules)}
         return cls(pack, compiled.source, namespace["eligibility"], eligibility_rules, checks, messages,
-                   audience_rules, namespace["copy"], copy_rules, copy_messages, copy_fixes)
+                   audience_rules, namespace["copy"], copy_rules, copy_messages, copy_fixes,
+                   schedule_rules, schedules)
 
     def message(self, rule: CheckedRule, facts: Mapping[str, Any]) -> str:
         """The rule's message with values filled in (falls back to its title)."""

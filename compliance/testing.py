@@ -94,9 +94,85 @@ def _run_copy(engine: Engine, pack: CheckedPack, rule: CheckedRule, example: ast
     return ExampleResult(pack.name, rule.id, example, "passed")
 
 
+def _run_frequency(pack: CheckedPack, rule: CheckedRule, example: ast.Example) -> ExampleResult:
+    """``count`` earlier sends in one window, then one more: allowed means the example passes.
+
+    Runs through a real in-memory ledger holding only this rule's cap.
+    """
+    import datetime as dt
+
+    from compliance.caps import cap_of
+    from compliance.frequency import Ledger, Send
+
+    values = {".".join(a.target): evaluate(a.value, Env({})) for a in example.facts or ()}
+    cap = cap_of(rule, pack)
+    spec = rule.frequency
+    assert spec is not None
+    earlier_class = values.get("earlier", spec.classes[0])
+    judged_class = values.get("judged", spec.classes[0])
+    at = _example_moment(cap, values.get("during"))
+    channel = sorted(cap.channels)[0] if cap.channels else pack.channel
+    with Ledger.open("memory://", [cap]) as ledger:
+        for i in range(int(values["count"])):
+            ledger.reserve(Send(channel, earlier_class, "m1", "p1", at - dt.timedelta(minutes=i + 1), id=f"e{i}"))
+        decision = ledger.peek(Send(channel, judged_class, "m1", "p1", at, id="judged"))
+    if decision.allowed != (example.outcome == "pass"):
+        got = "allowed" if decision.allowed else "denied: " + "; ".join(v.message for v in decision.violations)
+        return ExampleResult(pack.name, rule.id, example, "failed",
+                             f"expected the send to {'be allowed' if example.outcome == 'pass' else 'be denied'}, "
+                             f"but it was {got}")
+    return ExampleResult(pack.name, rule.id, example, "passed")
+
+
+def _example_moment(cap: Any, during: str | None) -> Any:
+    """A moment at 10:00 Asia/Shanghai inside the named period, or outside every period."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    if during is not None:
+        for override in cap.overrides:
+            if override.name.startswith(f"{during}["):
+                start = override.start.astimezone(tz)
+                return max(start, start.replace(hour=10, minute=0, second=0, microsecond=0))
+        raise ValueError(f"parameter {during} holds no period")
+    moment = dt.datetime(2026, 3, 10, 10, 0, tzinfo=tz)
+    while any(o.start - dt.timedelta(days=400) <= moment < o.end + dt.timedelta(days=400) for o in cap.overrides):
+        moment += dt.timedelta(days=400)
+    return moment
+
+
+def _run_schedule(engine: Engine, pack: CheckedPack, rule: CheckedRule, example: ast.Example) -> ExampleResult:
+    """Pass means the send may go out at ``send.at`` under this rule."""
+    facts = example_facts(pack, rule, example)
+    program = engine.programs[pack.name]
+    try:
+        from compliance.engine import merge_facts
+
+        facts = merge_facts(facts, engine.validate_facts(facts, program, "schedule"))
+        assert program.schedules is not None
+        result = program.schedules[rule.id](facts)
+    except Exception as exc:  # noqa: BLE001 - reported as a failed example
+        return ExampleResult(pack.name, rule.id, example, "failed", f"raised {exc!r}")
+    if result is None:
+        may_go = True
+    else:
+        allowed, earliest = result
+        at = facts.get("send", {}).get("at")
+        may_go = bool(allowed) and (earliest is None or at is None or earliest <= at)
+    if may_go != (example.outcome == "pass"):
+        return ExampleResult(pack.name, rule.id, example, "failed",
+                             f"expected the send to {example.outcome}, got {result!r}")
+    return ExampleResult(pack.name, rule.id, example, "passed")
+
+
 def _run_one(engine: Engine, pack: CheckedPack, rule: CheckedRule, example: ast.Example) -> ExampleResult:
     if rule.kind in MESSAGE_KINDS:
         return _run_copy(engine, pack, rule, example)
+    if rule.kind == "frequency":
+        return _run_frequency(pack, rule, example)
+    if rule.kind == "schedule":
+        return _run_schedule(engine, pack, rule, example)
     if rule.kind not in FACT_KINDS:
         return ExampleResult(pack.name, rule.id, example, "skipped",
                              f"{rule.kind} examples are not run by this version")

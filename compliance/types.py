@@ -19,7 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Period(NamedTuple):
+    """A half-open span of time [start, end), e.g. a big-promotion period (JD-SMS-24)."""
+
+    start: dt.datetime
+    end: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +63,9 @@ NULL = Type("null", optional=True)
 #: the element type of an empty collection; fits any element type
 ANY = Type("any")
 HIT = Type("hit")
+PERIOD = Type("period")
 
-SCALAR_NAMES = ("int", "float", "bool", "str", "date", "datetime", "time", "duration")
+SCALAR_NAMES = ("int", "float", "bool", "str", "date", "datetime", "time", "duration", "period")
 COLLECTION_NAMES = ("set", "list")
 
 
@@ -129,6 +137,8 @@ def type_of_value(value: Any) -> Type:
         return TIME
     if isinstance(value, dt.timedelta):
         return DURATION
+    if isinstance(value, Period):
+        return PERIOD
     if isinstance(value, (frozenset, set, tuple, list)):
         item = ANY
         for element in value:
@@ -154,6 +164,7 @@ def python_type(t: Type) -> Any:
             "datetime": dt.datetime,
             "time": dt.time,
             "duration": dt.timedelta,
+            "period": Period,
             "any": Any,
         }[t.name]
     return base | None if t.optional else base
