@@ -17,6 +17,12 @@ _LAZY = {
     "Engine": ("compliance.engine", "Engine"),
     "EligibilityDecision": ("compliance.engine", "EligibilityDecision"),
     "AudienceResult": ("compliance.engine", "AudienceResult"),
+    "ScheduleDecision": ("compliance.engine", "ScheduleDecision"),
+    "LintReport": ("compliance.lint", "LintReport"),
+    "Send": ("compliance.frequency", "Send"),
+    "Ledger": ("compliance.frequency", "Ledger"),
+    "Decision": ("compliance.frequency", "Decision"),
+    "LedgerError": ("compliance.frequency", "LedgerError"),
     "Finding": ("compliance.findings", "Finding"),
     "CATEGORIES": ("compliance.findings", "CATEGORIES"),
     "ComplianceError": ("compliance.errors", "ComplianceError"),
@@ -29,7 +35,9 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from compliance.engine import AudienceResult, EligibilityDecision, Engine  # noqa: F401
+    from compliance.engine import AudienceResult, EligibilityDecision, Engine, ScheduleDecision  # noqa: F401
+    from compliance.frequency import Decision, Ledger, LedgerError, Send  # noqa: F401
+    from compliance.lint import LintReport  # noqa: F401
     from compliance.errors import (  # noqa: F401
         ComplianceError,
         EvaluationError,
