@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test bench venv redis clean
+.PHONY: demo test bench venv redis chromium system clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,10 +23,18 @@ redis:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null || \
 	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); }
 
+# Headless Chromium for the HTML-report test, from Debian's packages when it is missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (apt)"; \
+	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
+
 demo: $(STAMP)
 	$(BIN)/compliance demo
 
-test: $(STAMP) redis
+test: $(STAMP) redis chromium
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -1,0 +1,32 @@
+"""Published docs say what the code does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compliance.catalogue import render_markdown
+from compliance.engine import Engine
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_catalogue_is_up_to_date(engine: Engine) -> None:
+    assert (DOCS / "CATALOGUE.md").read_text(encoding="utf-8") == render_markdown(engine), \
+        "docs/CATALOGUE.md is stale: run `python -m compliance.catalogue > docs/CATALOGUE.md`"
+
+
+def test_pack_howto_example_checks(tmp_path: Path) -> None:
+    """The pack written in docs/writing-a-pack.md loads and its examples pass."""
+    from compliance.testing import run_examples
+
+    text = (DOCS / "writing-a-pack.md").read_text(encoding="utf-8")
+    start = text.index("<!-- pack -->")
+    body = text[start:].split("```", 2)[1].split("\n", 1)[1]
+    path = tmp_path / "acme.rules"
+    path.write_text(body, encoding="utf-8")
+    engine = Engine([path], use_cache=False)
+    results = run_examples(engine, ["acme.push"])
+    assert len(results) >= 8
+    assert all(r.status == "passed" for r in results), [r.detail for r in results if r.status != "passed"]
+    assert {r.kind for r in engine.packs["acme.push"].rules if r.pack == "acme.push"} == \
+        {"eligibility", "copy", "frequency", "schedule"}
