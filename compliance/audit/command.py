@@ -1,0 +1,96 @@
+"""``compliance audit ARCHIVE…``: the batch auditor on the command line.
+
+`register(subparsers)` adds the subcommand (called by ``compliance.cli``). Exit codes as the
+rest of the CLI: 0 no finding at/above ``--fail-on``, 1 some, 2 usage or input errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from compliance.audit.options import FINDINGS_FORMATS, THRESHOLDS, AuditOptions, AuditUsageError, FieldMap
+
+EXIT_ERROR = 2
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The audit options (shared by `register` and ``python -m compliance.audit``)."""
+    p.add_argument("archives", nargs="+", metavar="ARCHIVE", type=Path,
+                   help="JSONL/NDJSON, CSV or Parquet archive (.gz allowed for JSONL/CSV)")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    p.add_argument("--field", action="append", default=[], metavar="NAME=KEY",
+                   help="map a field to the archive's key/column (repeatable): text (whole message) or "
+                        "signature/body/optout/title/url; id, merchant, recipient, at, channel, message_class. "
+                        "Default text=text; the send fields map to same-named keys when present")
+    p.add_argument("--channel", help="channel for records without a channel field (e.g. jd.sms)")
+    p.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1,
+                   help="worker processes (default: all cores)")
+    p.add_argument("--batch-size", type=_positive, default=2_000, help="records per batch (default 2000)")
+    p.add_argument("--checkpoint-every", type=_positive, default=50_000, metavar="N",
+                   help="records between checkpoints (default 50000)")
+    p.add_argument("--cache-size", type=_positive, default=100_000,
+                   help="distinct texts whose verdicts are kept (default 100000)")
+    p.add_argument("--findings-format", choices=FINDINGS_FORMATS, default="jsonl")
+    p.add_argument("--fail-on", choices=THRESHOLDS, default="error",
+                   help="lowest severity that makes the exit code 1 (default error)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.json")
+    p.add_argument("--ledger", metavar="URL", help="also replay frequency caps (memory://, sqlite:///…, redis://…)")
+    p.add_argument("--message-class", help="message class for sends without a message_class field (--ledger)")
+    p.add_argument("--progress", choices=("auto", "bar", "plain", "none"), default="auto",
+                   help="progress display (auto: a bar on a terminal, nothing otherwise)")
+    p.add_argument("--worst", type=_positive, default=20, help="worst texts shown in the report (default 20)")
+    p.add_argument("--rules", action="append", metavar="PATH", type=Path, default=[],
+                   help="extra rule file or directory (repeatable)")
+    p.add_argument("--no-cache", action="store_true", help="do not use the compiled-pack cache")
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``audit`` subcommand to an argparse subparsers object."""
+    description = "Audit message archives: lint every record, write findings, a summary and an HTML report."
+    p = subparsers.add_parser("audit", help=description, description=description)
+    add_arguments(p)
+    p.set_defaults(func=cmd_audit)
+    return p
+
+
+def options_from(args: argparse.Namespace) -> AuditOptions:
+    """`AuditOptions` from parsed arguments (raises `AuditUsageError`)."""
+    return AuditOptions(
+        archives=list(args.archives), out=args.out, fields=FieldMap.parse(args.field), channel=args.channel,
+        jobs=args.jobs, batch_size=args.batch_size, checkpoint_every=args.checkpoint_every,
+        cache_size=args.cache_size, findings_format=args.findings_format, fail_on=args.fail_on,
+        resume=args.resume, ledger=args.ledger, message_class=args.message_class, rules=list(args.rules),
+        use_cache=not args.no_cache, progress=args.progress, worst=args.worst,
+    )
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Run the audit; print where the outputs are and the headline counts."""
+    from compliance.audit.runner import run_audit
+
+    try:
+        options = options_from(args)
+        result = run_audit(options)
+    except AuditUsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    s = result.summary
+    print(f"audited {s['records']:,} record(s) ({s['bad_records']:,} bad) from {len(s['archives'])} archive(s): "
+          f"{s['findings']:,} finding(s); cache hit rate {s['cache']['hit_rate']:.1%}; "
+          f"{s['elapsed_seconds']:.1f} s, {s['throughput_records_per_second'] or 0:,.0f} records/s")
+    print(f"outputs in {result.out}: {s['outputs']['findings']}, summary.json, report.html, bad_records.jsonl")
+    return result.exit_code
