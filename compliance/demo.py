@@ -26,6 +26,47 @@ def run_demo() -> int:
     print(f"loaded {len(engine.packs)} built-in packs, {sum(len(p.rules) for p in engine.packs.values())} rules "
           f"in {time.perf_counter() - started:.2f}s")
 
+    _section("Copy: JD SMS messages linted (JD-SMS-04…17, 26; CN-01…05)")
+    for text in (
+        "【京东好物】全網最低價！！加威信领优惠卷★ 回T退订",
+        "【好物小铺】最近上新，第一次下单立减10元，详情进店查看 回T退订",
+        "你好{0}",
+    ):
+        report = engine.lint(text, channel="jd.sms")
+        print(f"{'ok  ' if report.ok else 'FAIL'} {text}")
+        for finding in report.findings:
+            where = ""
+            if finding.field is not None and finding.start is not None:
+                origin = report.offsets.get(finding.field, 0)
+                where = f"[{origin + finding.start}:{origin + (finding.end or 0)}] "
+            fix = f"  → {finding.fix!r}" if finding.fix else ""
+            print(f"     {where}{finding.rule} ({finding.ref}) [{finding.severity}] {finding.message}{fix}")
+
+    _section("Frequency: one phone, merchants A–G over two days (JD-SMS-18…20)")
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from compliance.frequency import Send
+
+    tz = ZoneInfo("Asia/Shanghai")
+    day1, day2 = dt.datetime(2026, 11, 24, 9, tzinfo=tz), dt.datetime(2026, 11, 25, 9, tzinfo=tz)
+    with engine.ledger("memory://") as ledger:
+        plan = [("A", day1), ("B", day1), ("C", day1), ("D", day1), ("E", day2), ("F", day2), ("G", day2), ("A", day2)]
+        for minute, (merchant, day) in enumerate(plan):
+            send = Send("jd.sms", "marketing", merchant, "13800000000", day + dt.timedelta(minutes=minute))
+            decision = ledger.reserve(send)
+            verdict = "allowed" if decision.allowed else \
+                "denied " + ", ".join(f"{v.ref}" for v in decision.violations) + \
+                (f", retry after {decision.retry_after:%m-%d %H:%M}" if decision.retry_after else "")
+            print(f"  {send.at:%m-%d %H:%M} merchant {merchant}: {verdict}")
+
+    _section("Schedule: when may it go out? (JD-MB-09, JD-SMS-27)")
+    for send in ({"channel": "jd.message_box", "at": day2 + dt.timedelta(hours=3), "submitted_at": day2 + dt.timedelta(hours=2, minutes=5)},
+                 {"channel": "jd.sms", "at": day2 + dt.timedelta(hours=13), "audience_size": 1}):
+        decision = engine.schedule(send)
+        reasons = "; ".join(f"{r.ref} {r.message}" for r in decision.reasons) or "no rule delays it"
+        print(f"  {send['channel']} at {send['at']:%H:%M}: earliest {decision.earliest:%m-%d %H:%M} — {reasons}")
+
     _section("Eligibility: JD message box (JD-MB-01…04)")
     for name in ("jd_message_box_eligible.json", "jd_message_box_small_shop.json"):
         facts = json.loads((EXAMPLES / "facts" / name).read_text(encoding="utf-8"))

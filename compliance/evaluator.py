@@ -195,11 +195,26 @@ def format_duration(value: dt.timedelta) -> str:
 
 
 def format_plain(value: Any) -> str:
-    """A value for a human message: strings without quotes, numbers as written."""
+    """A value for a human (Chinese) message: strings without quotes, numbers as written,
+    times as 2026-11-25 18:00, durations as 7天 / 24小时 / 1小时30分钟."""
     if isinstance(value, str):
         return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, dt.timedelta):
+        seconds = int(value.total_seconds())
+        if seconds and seconds % 86400 == 0:
+            return f"{seconds // 86400}天"
+        parts = []
+        for unit, size in (("天", 86400), ("小时", 3600), ("分钟", 60), ("秒", 1)):
+            amount, seconds = divmod(seconds, size)
+            if amount:
+                parts.append(f"{amount}{unit}")
+        return "".join(parts) or "0秒"
     return format_value(value)
 
 
