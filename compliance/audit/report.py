@@ -20,7 +20,7 @@ body{font-family:system-ui,-apple-system,"Noto Sans CJK SC","PingFang SC",sans-s
 h1{font-size:22px;margin:0 0 12px} h2{font-size:17px;margin:28px 0 8px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:130px}
-.card b{display:block;font-size:20px}
+.card strong{display:block;font-size:20px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}
 svg text{font-size:12px;fill:#222}
 .text{white-space:pre-wrap;border:1px solid #eee;padding:8px;border-radius:4px;background:#fafafa}
@@ -143,7 +143,7 @@ def render_report(summary: dict[str, Any], tally: Tally) -> str:
              *((f"{s}s", severity.get(s, 0)) for s in ("error", "warning", "info")),
              ("cache hit rate", f'{summary["cache"]["hit_rate"]:.1%}'),
              ("throughput", f'{summary["throughput_records_per_second"] or 0:,.0f} rec/s')]
-    card_html = "".join(f'<div class="card">{_e(k)}<b>{_e(f"{v:,}" if isinstance(v, int) else v)}</b></div>'
+    card_html = "".join(f'<div class="card">{_e(k)}<strong>{_e(f"{v:,}" if isinstance(v, int) else v)}</strong></div>'
                         for k, v in cards)
     charts = [
         bar_chart("Findings by severity", list(severity.items())),
