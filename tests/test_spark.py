@@ -16,8 +16,11 @@ import pytest
 from compliance.engine import Engine
 from compliance.findings import SEVERITY_RANK
 
-# TODO(markers): add `spark` here once pyproject.toml registers it (--strict-markers rejects it now).
-spark_test = pytest.mark.slow
+
+def spark_test(test: Any) -> Any:
+    """Tests that need the Spark session: slow (a JVM) and marked ``spark``."""
+    return pytest.mark.slow(pytest.mark.spark(test))
+
 
 MESSAGES: list[tuple[int, str | None]] = [
     (1, "【京东】全网最低价，快来抢购！！回T退订"),
