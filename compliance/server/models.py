@@ -1,0 +1,155 @@
+"""Pydantic models of the HTTP payloads: what the OpenAPI document at /openapi.json shows.
+
+They guard the boundary only; handlers turn them into the library's plain types (strings,
+mappings, `Send`) before calling the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+#: A configured ledger's name in a request (never a URL or a path: those come from server config).
+LEDGER_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FindingModel(BaseModel):
+    """One problem found by one rule (the library's `Finding`)."""
+
+    rule: str = Field(description="stable rule id")
+    ref: str | None = Field(None, description="catalogue reference, e.g. JD-SMS-13")
+    category: str
+    severity: Literal["error", "warning", "info"]
+    message: str = Field(description="human message (Chinese)")
+    field: str | None = Field(None, description="message field the span points into")
+    start: int | None = Field(None, description="offset into that field's original text")
+    end: int | None = Field(None, description="end offset (exclusive)")
+    fix: str | None = Field(None, description="replacement text for [start, end) when a safe fix exists")
+    explanation: list[str] = Field(default_factory=list, description="values that decided the outcome")
+
+
+class LintRequest(_Request):
+    """A message to lint: the whole rendered text, or its fields."""
+
+    message: StrictStr | dict[str, Any] = Field(
+        description="whole rendered message, or fields (signature, body, optout, title, url; "
+                    "image, deadline, variables, ...)",
+        examples=["【好店】新品上市，全场五折。回T退订"])
+    channel: StrictStr = Field(examples=["jd.sms"])
+    at: dt.datetime | None = Field(None, description="when it is to be sent; without an offset, Asia/Shanghai")
+    via_template: bool | None = Field(None, description="the text is a template body the platform completes")
+
+
+class LintResponse(BaseModel):
+    ok: bool = Field(description="false when any finding has severity error")
+    channel: str
+    findings: list[FindingModel]
+    fields: dict[str, str] = Field(description="text of each field as linted (signature without 【】)")
+    offsets: dict[str, int] = Field(description="for a rendered text, where each field starts in it")
+
+
+class EligibilityRequest(_Request):
+    facts: dict[str, Any] = Field(description="fact groups by name, e.g. {shop: {...}, today: ...}")
+    channel: StrictStr = Field(examples=["jd.message_box"])
+
+
+class EligibilityResponse(BaseModel):
+    eligible: bool
+    unmet: list[FindingModel]
+    grants: dict[str, Any]
+    channel: str
+
+
+class SendModel(_Request):
+    """One message to one recipient (the library's `Send`)."""
+
+    channel: StrictStr = Field(examples=["jd.sms"])
+    message_class: StrictStr = Field(examples=["marketing"])
+    merchant: StrictStr
+    recipient: StrictStr
+    at: dt.datetime = Field(description="send time; without an offset, Asia/Shanghai")
+    id: StrictStr | None = Field(None, description="caller's id of the send")
+
+
+class ReserveRequest(_Request):
+    send: SendModel
+    ledger: str | None = Field(None, pattern=LEDGER_NAME_PATTERN,
+                               description="name of a ledger configured on the server (default: 'default'); "
+                                           "ledger URLs are server configuration, never part of a request")
+
+
+class ReserveResponse(BaseModel):
+    allowed: bool
+    violations: list[FindingModel]
+    retry_after: dt.datetime | None = Field(description="when denied, the earliest time the same send would pass")
+    ledger: str = Field(description="name of the ledger that decided")
+
+
+class ScheduleSendModel(BaseModel):
+    """A send as schedule rules read it: ``channel`` and ``at``, plus any ``send.KEY`` the
+    channel's schedule rules read (``message_class``, ``template_approved``, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    channel: StrictStr = Field(examples=["jd.sms"])
+    at: dt.datetime = Field(description="requested send time; without an offset, Asia/Shanghai")
+
+
+class ScheduleRequest(_Request):
+    send: ScheduleSendModel
+    facts: dict[str, Any] | None = Field(None, description="other fact groups the rules read (order, coupon, user, ...)")
+
+
+class ScheduleResponse(BaseModel):
+    allowed: bool = Field(description="may go out at the requested time")
+    earliest: dt.datetime | None = Field(description="earliest time every schedule rule allows; "
+                                                     "null when a rule forbids the send outright")
+    reasons: list[FindingModel] = Field(description="one finding per rule that forbids or delays the send")
+    channel: str
+
+
+class RuleModel(BaseModel):
+    id: str
+    kind: str
+    pack: str
+    channel: str
+    refs: list[str]
+    severity: str
+    category: str
+    title: str
+    message: str
+    explain: str
+    source: str = Field(description="rules file name and line")
+
+
+class RulesResponse(BaseModel):
+    channel: str | None
+    rules: list[RuleModel]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready", "not_ready"]
+    channels: list[str]
+    ledgers: dict[str, str] = Field(description="configured ledger name → ok | error | not_implemented")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. validation_error")
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx answer has this shape."""
+
+    error: ErrorDetail
