@@ -174,12 +174,22 @@ class Config(_Model):
         rel = self._relative(path)
         return any(glob_match(pattern, rel) for pattern in self.exclude)
 
-    def is_enabled(self, rule: str, path: Path | None = None, ref: str | None = None) -> bool:
-        """Whether findings of `rule` are reported (select/ignore/per-file-ignores)."""
+    def is_enabled(
+        self, rule: str, path: Path | None = None, ref: str | None = None, *, refs: Sequence[str] = ()
+    ) -> bool:
+        """Whether findings of `rule` are reported (select/ignore/per-file-ignores).
+
+        `ref` and `refs` are the rule's catalogue refs (a rule may cite several); a selector
+        naming any of them covers the rule.
+        """
         from compliance.io.suppression import code_matches
 
+        all_refs = [r for r in (ref, *refs) if r] or [None]
+
         def best(codes: Sequence[str]) -> int:
-            return max((len(c) for c in codes if code_matches(c, rule, ref)), default=-1)
+            return max(
+                (len(c) for c in codes if any(code_matches(c, rule, r) for r in all_refs)), default=-1
+            )
 
         ignores = list(self.ignore)
         if path is not None:
@@ -189,6 +199,19 @@ class Config(_Model):
                     ignores.extend(codes)
         selected = best(self.select) if self.select else 0
         return selected >= 0 and best(ignores) < selected
+
+    def error(self, loc: Sequence[str | int], reason: str) -> ConfigError:
+        """A `ConfigError` about the value at `loc` (e.g. ``("select", 0)``) of this file,
+        naming the dotted key and, when it can be found, its line."""
+        if self._source is None:
+            return ConfigError(Path("<command line>"), reason, key=_dotted(loc))
+        prefix: tuple[str, ...] = ("tool", "compliance") if self._source.name == PYPROJECT else ()
+        try:
+            text = self._source.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        return ConfigError(self._source, reason, key=_dotted(prefix + tuple(loc)),
+                           line=_find_line(text, prefix, tuple(loc)))
 
     def severity_for(self, rule: str, default: str) -> str:
         """The severity of `rule` after ``severity-overrides`` (most specific prefix wins)."""

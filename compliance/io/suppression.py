@@ -25,7 +25,7 @@ of either ending at a ``-`` boundary: ``jd-sms`` suppresses ``jd-sms-ad-law`` bu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -152,6 +152,8 @@ class _Usage:
 def apply_suppressions(
     findings_by_message: Mapping[int, Sequence[Finding]],
     copy_file: CopyFile,
+    *,
+    refs_of: Callable[[Finding], Iterable[str]] | None = None,
 ) -> tuple[dict[int, list[Finding]], list[UnusedSuppression]]:
     """Drop suppressed findings and report suppressions that suppressed nothing.
 
@@ -159,6 +161,8 @@ def apply_suppressions(
         findings_by_message: findings per message index (``CopyMessage.index``); indexes
             without findings may be absent.
         copy_file: the file the messages came from (its ``suppressions``).
+        refs_of: every catalogue ref of a finding's rule (a rule may cite several, the
+            finding carries one); by default only ``finding.ref``.
 
     Returns:
         ``(kept, unused)``: kept findings per message index (every index of the input is
@@ -180,7 +184,8 @@ def apply_suppressions(
         candidates = by_message.get(index, []) + file_level
         out: list[Finding] = []
         for finding in findings:
-            if not _suppress(finding, candidates):
+            refs = tuple(refs_of(finding)) if refs_of is not None else (finding.ref,)
+            if not _suppress(finding, refs, candidates):
                 out.append(finding)
         kept[index] = out
 
@@ -198,10 +203,10 @@ def apply_suppressions(
     return kept, unused
 
 
-def _suppress(finding: Finding, candidates: Sequence[_Usage]) -> bool:
+def _suppress(finding: Finding, refs: Sequence[str | None], candidates: Sequence[_Usage]) -> bool:
     for usage in candidates:
         for code in usage.suppression.codes:
-            if code_matches(code, finding.rule, finding.ref):
+            if any(code_matches(code, finding.rule, ref) for ref in refs or (None,)):
                 usage.used.add(code)
                 return True
     return False

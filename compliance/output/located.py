@@ -99,6 +99,7 @@ class OutputContext:
             finding.
         tool_name, tool_version: written by SARIF and JUnit.
         color: force colour on/off in the text format (None: only when the stream is a TTY).
+        summary: write the closing summary line in the text format (``--quiet`` turns it off).
     """
 
     messages: Sequence[MessageRef] = ()
@@ -106,6 +107,7 @@ class OutputContext:
     tool_name: str = "compliance"
     tool_version: str = "0.1.0"
     color: bool | None = None
+    summary: bool = True
 
 
 def locate(

@@ -110,17 +110,19 @@ class TextFormatter:
         """Write every finding, then the summary line; colour only on a TTY (or if forced)."""
         ordered = sorted(findings, key=sort_key)
         color = context.color if context is not None and context.color is not None else _is_tty(stream)
+        summary = context.summary if context is not None else True
         if color:
-            self._write_rich(ordered, stream)
+            self._write_rich(ordered, stream, summary)
             return
         for item in ordered:
             for text, _style in self.render(item):
                 stream.write(text + "\n")
-        if ordered:
-            stream.write("\n")
-        stream.write(summary_line(ordered) + "\n")
+        if summary:
+            if ordered:
+                stream.write("\n")
+            stream.write(summary_line(ordered) + "\n")
 
-    def _write_rich(self, ordered: Sequence[LocatedFinding], stream: TextIO) -> None:
+    def _write_rich(self, ordered: Sequence[LocatedFinding], stream: TextIO, summary: bool = True) -> None:
         from rich.console import Console
         from rich.text import Text
 
@@ -138,6 +140,7 @@ class TextFormatter:
                     console.print(line)
                 else:
                     console.print(Text(text, style=style or ""))
-        if ordered:
-            console.print()
-        console.print(Text(summary_line(ordered), style="bold"))
+        if summary:
+            if ordered:
+                console.print()
+            console.print(Text(summary_line(ordered), style="bold"))
