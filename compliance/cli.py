@@ -83,23 +83,30 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    """List rules (id, refs, kind, severity, title)."""
+    """List rules (id, refs, kind, severity, pack, title): a plain aligned table, or JSON."""
     engine = _engine(args)
     rules = engine.rules(args.channel)
     if args.format == "json":
         json.dump([r.to_dict() for r in rules], sys.stdout, ensure_ascii=False, indent=2)
         print()
         return EXIT_CLEAN
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_lines=False)
-    for column in ("rule", "refs", "kind", "severity", "pack", "title"):
-        table.add_column(column)
-    for r in rules:
-        table.add_row(r.id, ", ".join(r.refs), r.kind, r.severity, r.pack, r.title)
-    Console().print(table)
+    rows = [(r.id, ",".join(r.refs) or "-", r.kind, r.severity, r.pack, r.title) for r in rules]
+    sys.stdout.write(format_table(("RULE", "REFS", "KIND", "SEVERITY", "PACK", "TITLE"), rows))
+    print(f"\n{len(rules)} rule{'s' if len(rules) != 1 else ''}")
     return EXIT_CLEAN
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell (CJK counts two cells), two spaces apart, the last
+    column unpadded — the way Ruff lists rules and statistics."""
+    from compliance.output.text import display_width
+
+    widths = [max([display_width(header[i])] + [display_width(row[i]) for row in rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [tuple(header), *rows]:
+        cells = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines) + "\n"
 
 
 def cmd_rule(args: argparse.Namespace) -> int:
@@ -187,6 +194,282 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------
+# lint: copy files
+# --------------------------------------------------------------------------------------
+
+
+def _codes(values: Sequence[str] | None) -> list[str]:
+    """``--select a,b --select c`` → ``["a", "b", "c"]``."""
+    return [code.strip() for value in values or () for code in value.split(",") if code.strip()]
+
+
+def _lint_config(args: argparse.Namespace) -> Any:
+    """The configuration for ``lint``: --no-config, --config PATH, or the one governing the
+    first path (or the working directory)."""
+    from compliance.config import Config, find_config, load_config
+
+    if args.no_config:
+        return Config()
+    if args.config:
+        return load_config(Path(args.config))
+    start = next((Path(p) for p in args.paths if p != "-"), None)
+    if start is None and args.stdin_filename:
+        start = Path(args.stdin_filename)
+    found = find_config(start if start is not None else Path.cwd())
+    return load_config(found) if found is not None else Config()
+
+
+def _lexicon_kwargs(config: Any, engine_class: Any) -> dict[str, Any]:
+    """Extra lexicons from the configuration, as `Engine` keyword arguments.
+
+    ``extra-lexicons`` files and ``banned-words`` (one lexicon per category, named after the
+    built-in lexicon of that category so it extends it) are validated here in any case. They
+    reach the engine only if it takes ``lexicons=`` and ``allowed_words=``; otherwise a warning
+    says they are not applied.
+    """
+    if not (config.extra_lexicons or config.banned_words or config.allowed_words):
+        return {}
+    from compliance.analyzer.lexicon import LexiconError, build_lexicon, load_builtin_lexicons, load_lexicon
+
+    lexicons: list[Any] = []
+    for i, path in enumerate(config.extra_lexicons):
+        try:
+            lexicons.append(load_lexicon(config.resolve(path)))
+        except LexiconError as exc:
+            raise config.error(("extra-lexicons", i), str(exc)) from None
+    if config.banned_words:
+        by_category: dict[str, list[Any]] = {}
+        for word in config.banned_words:
+            by_category.setdefault(word.category, []).append(word)
+        builtin = {lex.category: name for name, lex in load_builtin_lexicons().items()}
+        for category, words in by_category.items():
+            index = config.banned_words.index(words[0])
+            if category not in builtin:
+                raise config.error(("banned-words", index, "category"),
+                                   f"no lexicon checks category {category!r}; banned words may use: "
+                                   + ", ".join(sorted(builtin)))
+            entries = [{"term": w.word, "severity": w.severity, **({"note": w.message} if w.message else {})}
+                       for w in words]
+            try:
+                lexicons.append(build_lexicon(builtin[category], entries, category=category, source="config"))
+            except LexiconError as exc:
+                raise config.error(("banned-words", index), str(exc)) from None
+    import inspect
+
+    parameters = inspect.signature(engine_class).parameters
+    if "lexicons" in parameters and "allowed_words" in parameters:
+        return {"lexicons": lexicons, "allowed_words": list(config.allowed_words)}
+    where = config.source or "configuration"
+    print(f"warning: {where}: extra-lexicons, banned-words and allowed-words are validated but not applied: "
+          "this engine does not take extra lexicons yet", file=sys.stderr)
+    return {}
+
+
+def _check_codes(linter: Any, config: Any, select: list[str], ignore: list[str]) -> None:
+    """Every selector must name some rule: a typo must not silently select nothing.
+
+    Raises ConfigError (for the file's values) or ComplianceError (for the command line).
+    """
+    from compliance.errors import ComplianceError
+
+    for option, codes in (("--select", select), ("--ignore", ignore)):
+        for code in codes:
+            reason = linter.unknown_code(code)
+            if reason is not None:
+                raise ComplianceError(f"{option}: {reason}")
+    checks: list[tuple[tuple[Any, ...], str]] = []
+    checks += [(("select", i), c) for i, c in enumerate(config.select)]
+    checks += [(("ignore", i), c) for i, c in enumerate(config.ignore)]
+    checks += [(("per-file-ignores", glob, i), c) for glob, cs in config.per_file_ignores.items()
+               for i, c in enumerate(cs)]
+    checks += [(("severity-overrides", c), c) for c in config.severity_overrides]
+    for loc, code in checks:
+        reason = linter.unknown_code(code)
+        if reason is not None:
+            raise config.error(loc, reason)
+
+
+def _print_statistics(findings: Sequence[Any], rules: Any, as_json: bool) -> None:
+    """Counts per rule, most frequent first (Ruff's --statistics)."""
+    from collections import Counter
+
+    counts = Counter(item.finding.rule for item in findings)
+    first = {}
+    fixable: set[str] = set()
+    for item in findings:
+        first.setdefault(item.finding.rule, item.finding)
+        if item.finding.fix is not None and item.exact:
+            fixable.add(item.finding.rule)
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if as_json:
+        json.dump([{"rule": rule, "ref": first[rule].ref, "count": n, "severity": first[rule].severity,
+                    "fixable": rule in fixable,
+                    "title": rules[rule].short_description if rule in rules else first[rule].message}
+                   for rule, n in ordered], sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return
+    rows = [(str(n), rule, first[rule].ref or "-", first[rule].severity, "[*]" if rule in fixable else "",
+             rules[rule].short_description if rule in rules else first[rule].message) for rule, n in ordered]
+    if rows:
+        sys.stdout.write(format_table(("COUNT", "RULE", "REF", "SEVERITY", "FIX", "TITLE"), rows))
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Lint copy files: findings with file positions, suppressions, selection and safe fixes."""
+    import difflib
+    import os
+
+    from compliance.config import ConfigError
+    from compliance.engine import Engine
+    from compliance.io.copyfiles import SUPPORTED_EXTENSIONS, CopyFileError
+    from compliance.io.fixes import encode_like
+    from compliance.io.linter import CopyLinter, LintInputError, collect_files, fail_threshold
+    from compliance.output import OutputContext, get_formatter
+
+    try:
+        base_config = _lint_config(args)
+        select, ignore = _codes(args.select), _codes(args.ignore)
+        config = base_config.model_copy(update={
+            **({"select": select} if args.select else {}),
+            "ignore": [*base_config.ignore, *ignore],
+        })
+        rule_paths = [config.resolve(p) for p in config.extra_rules] + [Path(p) for p in args.rules or ()]
+        engine = Engine(rule_paths, use_cache=not args.no_cache, **_lexicon_kwargs(base_config, Engine))
+        linter = CopyLinter(engine, config, channel=args.channel)
+        _check_codes(linter, base_config, select if args.select else [], ignore)
+        if base_config.default_channel:
+            try:
+                engine.program(base_config.default_channel)
+            except Exception as exc:  # noqa: BLE001 - UnknownChannelError, reported at the key
+                raise base_config.error(("default-channel",), str(exc)) from None
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.channel:
+        engine.program(args.channel)  # an unknown channel is a usage error, with a suggestion
+    fmt = args.format or config.output_format
+    strict = args.strict or config.strict
+    formatter = get_formatter(fmt)
+    fixing = args.fix or args.diff
+
+    paths = args.paths or ["."]
+    files = list(collect_files([Path(p) for p in paths if p != "-"], config))
+    inputs: list[tuple[Any, str, Path | None]] = []  # (copy file, display, path to write or None for stdin)
+    errors: list[str] = []
+    for path in files:
+        try:
+            inputs.append((linter.read(path), _shown(path), path))
+        except CopyFileError as exc:
+            errors.append(str(exc))
+    stdin_name = args.stdin_filename or "-"
+    if "-" in paths:
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        suffix = Path(stdin_name).suffix.lower()
+        extension = suffix if args.stdin_filename and suffix in SUPPORTED_EXTENSIONS else ".txt"
+        try:
+            inputs.append((linter.read_text(data, Path(stdin_name), extension), stdin_name, None))
+        except CopyFileError as exc:
+            errors.append(str(exc))
+    if not inputs and not errors and not args.quiet:
+        print("warning: no copy files found (" + ", ".join(SUPPORTED_EXTENSIONS) + ")", file=sys.stderr)
+
+    located: list[Any] = []
+    messages: list[Any] = []
+    fixed_lines: list[str] = []
+    fixed_count = fixed_files = 0
+    diffs: list[str] = []
+    stdin_output: str | None = None
+    for copy_file, shown, target in inputs:
+        config_path = target if target is not None else (Path(args.stdin_filename) if args.stdin_filename else None)
+        try:
+            if not fixing:
+                report = linter.lint(copy_file, shown, config_path=config_path)
+            else:
+                result = linter.fix(copy_file, shown, config_path=config_path)
+                report = result.report
+                if result.changed:
+                    fixed_files += 1
+                    fixed_count += len(result.applied)
+                    for edit in result.applied:
+                        item = edit.request.key
+                        old = item.source_line[item.column - 1:item.end_column - 1]
+                        fixed_lines.append(f"{item.path}:{item.line}:{item.column}: fixed {item.finding.rule}: "
+                                           f"“{old}” → “{edit.replacement}”")
+                    if args.diff:
+                        diffs.append("".join(difflib.unified_diff(
+                            result.original.splitlines(keepends=True), result.text.splitlines(keepends=True),
+                            fromfile=f"a/{shown}", tofile=f"b/{shown}")))
+                    elif target is not None:
+                        target.write_bytes(encode_like(copy_file, result.text))
+                if target is None and args.fix and not args.diff:
+                    stdin_output = result.text
+        except LintInputError as exc:
+            errors.append(str(exc))
+            continue
+        located.extend(report.findings)
+        messages.extend(report.messages)
+
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    if args.diff:
+        for diff in diffs:
+            sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
+        if not args.quiet:
+            print(f"Would fix {fixed_count} problem{'s' if fixed_count != 1 else ''} "
+                  f"in {fixed_files} file{'s' if fixed_files != 1 else ''}.", file=sys.stderr)
+        return EXIT_ERROR if errors else (EXIT_FINDINGS if diffs else EXIT_CLEAN)
+
+    stream = sys.stdout
+    if stdin_output is not None:
+        sys.stdout.write(stdin_output)
+        stream = sys.stderr  # stdout carries the fixed text
+    if args.statistics:
+        _print_statistics(located, linter.rule_infos, as_json=fmt == "json")
+    else:
+        context = OutputContext(messages=messages, rules=linter.rule_infos, tool_version=_package_version() or "0+unknown",
+                                color=False if os.environ.get("NO_COLOR") else None,
+                                summary=not args.quiet and (bool(located) or not errors))
+        formatter.write(located, stream, context)
+    if args.fix and not args.quiet:
+        note = sys.stdout if fmt == "text" and stdin_output is None else sys.stderr
+        for line in fixed_lines:
+            print(line, file=note)
+        print(f"Fixed {fixed_count} problem{'s' if fixed_count != 1 else ''} "
+              f"in {fixed_files} file{'s' if fixed_files != 1 else ''}.", file=note)
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if fail_threshold(located, strict=strict) else EXIT_CLEAN
+
+
+def _shown(path: Path) -> str:
+    """A path as reports show it: relative to the working directory when under it."""
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a commented starter compliance.toml (refuses to overwrite unless --force)."""
+    from compliance.config import CONFIG_FILENAME, starter_config
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        print(f"error: no such directory: {directory}", file=sys.stderr)
+        return EXIT_ERROR
+    target = directory / CONFIG_FILENAME
+    if target.exists() and not args.force:
+        print(f"error: {target} already exists; pass --force to overwrite it", file=sys.stderr)
+        return EXIT_ERROR
+    target.write_text(starter_config(), encoding="utf-8")
+    print(f"wrote {target}")
+    return EXIT_CLEAN
+
+
+# --------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------
 
@@ -234,16 +517,75 @@ def build_parser() -> argparse.ArgumentParser:
     with_rules(p)
 
     add("demo", cmd_demo, "Run the bundled examples.")
+
+    from compliance.output import FORMATS
+
+    p = add("lint", cmd_lint, "Lint copy files (.txt .md .yaml .yml .json .toml .csv; - reads stdin).")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or directories (default: the working directory); - reads stdin as .txt")
+    p.add_argument("--channel", help="lint every message for this channel (default: the message's, "
+                                     "the file's, or default-channel from the configuration)")
+    p.add_argument("--format", choices=list(FORMATS), default=None,
+                   help="output format (default: output-format from the configuration, else text)")
+    p.add_argument("--select", action="append", metavar="CODES",
+                   help="only these rule ids, prefixes or catalogue refs (comma-separated, repeatable; "
+                        "replaces the configuration's select)")
+    p.add_argument("--ignore", action="append", metavar="CODES",
+                   help="also ignore these rule ids, prefixes or refs (comma-separated, repeatable)")
+    p.add_argument("--strict", action="store_true", help="warnings fail the run too (exit 1)")
+    p.add_argument("--fix", action="store_true", help="apply safe fixes in place and report what was fixed")
+    p.add_argument("--diff", action="store_true",
+                   help="print the fixes as a unified diff, change nothing; exit 1 if there would be changes")
+    p.add_argument("--config", metavar="PATH", help="use this compliance.toml / pyproject.toml")
+    p.add_argument("--no-config", action="store_true", help="ignore every configuration file")
+    p.add_argument("--rules", action="append", metavar="PATH", help="extra rule file or directory (repeatable)")
+    p.add_argument("--no-cache", action="store_true", help="do not use the compiled-pack cache")
+    p.add_argument("--stdin-filename", metavar="PATH",
+                   help="name (and so format, per-file-ignores) of the text read from -")
+    p.add_argument("--quiet", "-q", action="store_true", help="print findings only: no summary, no notes")
+    p.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
+
+    p = add("init", cmd_init, "Write a commented starter compliance.toml.")
+    p.add_argument("directory", nargs="?", default=".", help="where to write it (default: here)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing compliance.toml")
+
+    _register_optional_commands(sub)
     return parser
 
 
+#: Subcommands other parts of the project provide; each module has ``register(sub)``, which
+#: adds its parser(s) to the ``add_subparsers`` object. They are imported when the parser is
+#: built, so they must import anything heavy inside their command functions.
+OPTIONAL_COMMAND_MODULES: tuple[str, ...] = ("compliance.audit.command", "compliance.server.command")
+
+
+def _register_optional_commands(sub: Any) -> None:
+    """Register the ``audit`` / ``serve`` commands when those packages are present.
+
+    A module that cannot be imported (not written yet, or an extra such as fastapi missing)
+    is skipped: the rest of the CLI keeps working.
+    """
+    import importlib
+
+    for name in OPTIONAL_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        module.register(sub)
+
+
 def _version() -> str:
+    return f"compliance {_package_version()}" if _package_version() else "compliance (not installed)"
+
+
+def _package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return f"compliance {version('compliance')}"
+        return version("compliance")
     except PackageNotFoundError:
-        return "compliance (not installed)"
+        return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
