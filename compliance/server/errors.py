@@ -48,7 +48,7 @@ def error_response(status: int, code: str, message: str, details: Any = None,
 
 async def send_error(send: Send, status: int, code: str, message: str, details: Any = None) -> None:
     """Answer from ASGI middleware, before (or instead of) the application."""
-    body = json.dumps(error_body(code, message, details), ensure_ascii=False).encode("utf-8")
+    body = json.dumps(error_body(code, message, details), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
