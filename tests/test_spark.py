@@ -41,6 +41,8 @@ def _finding_row(row_id: Any, finding: Any) -> tuple[Any, ...]:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
+    pytest.importorskip("pandas", reason="PySpark's mapInArrow needs pandas, which the spark extra does not "
+                                         "install yet (it should require pyspark[sql])")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("no Java runtime for Spark")
     from pyspark.sql import SparkSession
