@@ -22,7 +22,7 @@ h1{font-size:22px;margin:0 0 12px} h2{font-size:17px;margin:28px 0 8px}
 .card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:130px}
 .card strong{display:block;font-size:20px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}
-svg text{font-size:12px;fill:#222}
+figure{margin:0;overflow-x:auto} svg{max-width:100%;height:auto} svg text{font-size:12px;fill:#222}
 .text{white-space:pre-wrap;border:1px solid #eee;padding:8px;border-radius:4px;background:#fafafa}
 mark{padding:0 1px;border-radius:2px} mark.error{background:#ffcdd2} mark.warning{background:#ffe0b2}
 mark.info{background:#bbdefb}
@@ -55,7 +55,8 @@ def bar_chart(title: str, items: list[tuple[str, int]], *, color: str = _BAR, li
             f'<text x="{label_w + width + 4:.1f}" y="{y + 14}">{value:,}</text>'
         )
     return (f'<figure><figcaption>{_e(title)}</figcaption>'
-            f'<svg role="img" width="{label_w + bar_w + 70}" height="{height}">'
+            f'<svg role="img" width="{label_w + bar_w + 70}" height="{height}" '
+            f'viewBox="0 0 {label_w + bar_w + 70} {height}">'
             + "".join(rows) + "</svg></figure>")
 
 
@@ -73,12 +74,13 @@ def column_chart(title: str, items: list[tuple[str, int]], *, color: str = _BAR,
         x = left + i * step
         parts.append(f'<rect class="bar" x="{x}" y="{chart_h + 8 - height:.1f}" width="{step - 2}" '
                      f'height="{height:.1f}" fill="{color}"><title>{_e(label)}: {value:,}</title></rect>')
-    every = max(1, len(items) // 8)
+    every = max(1, -(-80 // step))  # a date label needs about 80 px
     for i in range(0, len(items), every):
         parts.append(f'<text x="{left + i * step}" y="{chart_h + 24}">{_e(items[i][0])}</text>')
     width = left + step * len(items) + 60
     return (f'<figure><figcaption>{_e(title)}</figcaption>'
-            f'<svg role="img" width="{max(width, 320)}" height="{chart_h + 32}">'
+            f'<svg role="img" width="{max(width, 320)}" height="{chart_h + 32}" '
+            f'viewBox="0 0 {max(width, 320)} {chart_h + 32}">'
             + "".join(parts) + "</svg></figure>")
 
 
