@@ -173,3 +173,23 @@ def test_glob_match() -> None:
     assert not glob_match("copy/*.txt", "copy/sub/a.txt")
     assert glob_match("copy", "copy/sub/a.txt")  # a directory covers its contents
     assert glob_match("a?.txt", "ab.txt") and not glob_match("a?.txt", "a/.txt")
+
+
+def test_selection_covers_every_ref_a_rule_cites() -> None:
+    config = Config(ignore=["CN-01"])
+    assert not config.is_enabled("copy-ad-law", refs=("JD-SMS-13", "CN-01"))
+    assert config.is_enabled("copy-ad-law", ref="JD-SMS-13")
+    selected = Config(select=["cn-05"], ignore=["copy-contact"])
+    assert selected.is_enabled("copy-ad-law", refs=("JD-SMS-13", "CN-05"))
+    assert not selected.is_enabled("copy-contact-words", refs=("JD-SMS-15", "CN-05"))  # longer selector wins
+
+
+def test_error_for_a_value_checked_later_names_key_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "pyproject.toml",
+                 '[project]\nname = "x"\n\n[tool.compliance]\nselect = ["a"]\n\n'
+                 '[tool.compliance.per-file-ignores]\n"drafts/**" = ["b"]\n')
+    config = load_config(path)
+    error = config.error(("per-file-ignores", "drafts/**", 0), "no such rule")
+    assert (error.key, error.line) == ('tool.compliance.per-file-ignores."drafts/**"[0]', 8)
+    assert str(error) == f'{path}:8: tool.compliance.per-file-ignores."drafts/**"[0]: no such rule'
+    assert Config().error(("select", 0), "bad").key == "select[0]"
