@@ -323,7 +323,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from compliance.engine import Engine
     from compliance.io.copyfiles import SUPPORTED_EXTENSIONS, CopyFileError
     from compliance.io.fixes import encode_like
-    from compliance.io.linter import CopyLinter, LintInputError, collect_files, fail_threshold
+    from compliance.io.linter import CopyLinter, LintInputError, collect_files, display_path, fail_threshold
     from compliance.output import OutputContext, get_formatter
 
     try:
@@ -358,7 +358,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     errors: list[str] = []
     for path in files:
         try:
-            inputs.append((linter.read(path), _shown(path), path))
+            inputs.append((linter.read(path), display_path(path), path))
         except CopyFileError as exc:
             errors.append(str(exc))
     stdin_name = args.stdin_filename or "-"
@@ -439,17 +439,6 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if fail_threshold(located, strict=strict) else EXIT_CLEAN
-
-
-def _shown(path: Path) -> str:
-    """A path as reports show it: relative to the working directory when under it."""
-    import os
-
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -95,7 +95,8 @@ class FixedFile:
         return self.text != self.original
 
 
-def _relative_display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A path as reports show it: relative to the working directory when under it."""
     try:
         rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows
@@ -220,7 +221,7 @@ class CopyLinter:
             LintInputError: a message without a channel, for an unknown channel, or with
                 fields the channel's pack does not know.
         """
-        shown = display if display is not None else _relative_display(copy_file.path)
+        shown = display if display is not None else display_path(copy_file.path)
         where = (config_path or copy_file.path).absolute()
         channel_of: dict[int, str] = {}
         placed: dict[int, tuple[dict[str, tuple[str, int]] | None, Mapping[str, int]]] = {}
