@@ -7,9 +7,11 @@ turns the compiled program's raw results into `Finding`s. `Engine.lint` is the p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import threading
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from compliance.errors import FactError
 from compliance.findings import SEVERITY_RANK, Finding
@@ -64,9 +66,64 @@ def split_rendered(text: str, optout_phrases: Any) -> tuple[dict[str, str], dict
     return fields, offsets
 
 
+class _RulePlan(NamedTuple):
+    """What `findings_of` needs of one copy rule, looked up once per program."""
+
+    id: str
+    ref: str | None
+    category: str
+    severity: str
+    severity_declared: bool
+    render: Callable[..., str] | None
+    fixer: Callable[..., Any] | None
+    title: str
+
+
+class _Plan(NamedTuple):
+    """Per-program constants of the lint hot path (the program is immutable)."""
+
+    program: weakref.ref[Program]
+    #: defaults of the `message` fact group's fields (None where no default is declared)
+    message_defaults: dict[str, Any]
+    rules: tuple[_RulePlan, ...]
+    fact_names: frozenset[str]
+
+
+_plans: dict[int, _Plan] = {}
+_plans_lock = threading.Lock()
+
+
+def _plan(program: Program) -> _Plan:
+    """The program's `_Plan`, built on first use and dropped with the program.
+
+    Keyed by ``id``: `Program` is an unhashable frozen dataclass. The weak reference guards
+    against a new program reusing the id of a collected one.
+    """
+    plan = _plans.get(id(program))
+    if plan is not None and plan.program() is program:
+        return plan
+    schema = program.pack.facts.get("message")
+    defaults: dict[str, Any] = {}
+    if schema is not None and schema.fields is not None:
+        for name, fld in schema.fields.items():
+            defaults[name] = fld.default if fld.has_default else None
+    rules = tuple(
+        _RulePlan(rule.id, rule.ref, rule.category, rule.severity, rule.severity_declared,
+                  program.copy_messages.get(rule.id), program.copy_fixes.get(rule.id), rule.title)
+        for rule in program.copy_rules
+    )
+    key = id(program)
+    plan = _Plan(weakref.ref(program, lambda _ref: _plans.pop(key, None)), defaults, rules,
+                 frozenset(program.pack.facts))
+    with _plans_lock:
+        _plans[key] = plan
+    return plan
+
+
 def prepare_message(program: Program, message: str | Mapping[str, Any], *, optout_phrases: Any,
                     at: dt.datetime | None, via_template: bool | None) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
     """Facts for the copy rules: the `message` group and any other groups the rules read."""
+    plan = _plan(program)
     facts: dict[str, Any] = {}
     offsets: dict[str, int] = {}
     if isinstance(message, str):
@@ -88,20 +145,17 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
             offsets["signature"] = 1
     else:
         raise FactError(f"a message is a string or a mapping of fields, got {type(message).__name__}")
-    schema = program.pack.facts.get("message")
-    group: dict[str, Any] = {}
-    if schema is not None and schema.fields is not None:
-        for name, fld in schema.fields.items():
-            group[name] = fld.default if fld.has_default else None
+    group: dict[str, Any] = dict(plan.message_defaults)
     group.update(fields)
-    for key in ("deadline", "variables"):
-        if key in extra:
-            group[key] = extra[key]
+    if extra:
+        for key in ("deadline", "variables"):
+            if key in extra:
+                group[key] = extra[key]
     facts["message"] = group
     for key, value in extra.items():
         if key in ("deadline", "variables"):
             continue
-        if key not in program.pack.facts:
+        if key not in plan.fact_names:
             known = ", ".join(list(TEXT_FIELDS) + [n for n in program.pack.facts if n != "message"])
             raise FactError(f"unknown message field or fact {key!r} for {program.pack.name} (known: {known})")
         facts[key] = value
@@ -110,19 +164,27 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
         send["at"] = at
     if via_template is not None:
         send["via_template"] = via_template
-    if send or "send" in program.pack.facts:
+    if send or "send" in plan.fact_names:
         facts["send"] = send
     return facts, {k: v for k, v in group.items() if k in TEXT_FIELDS and isinstance(v, str)}, offsets
 
 
+def _finding_order(finding: Finding) -> tuple[int, int, str]:
+    return (FIELD_ORDER.get(finding.field or "", 9), finding.start if finding.start is not None else -1,
+            finding.rule)
+
+
 def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int, str | None, Any]]) -> list[Finding]:
     """`Finding`s from the compiled copy function's results, sorted by field and position."""
+    if not raw:
+        return []
+    rules = _plan(program).rules
     out: list[Finding] = []
     message = facts.get("message", {})
     for index, field_name, hit in raw:
-        rule = program.copy_rules[index]
+        rule = rules[index]
         text = message.get(field_name, "") if field_name else ""
-        render = program.copy_messages.get(rule.id)
+        render = rule.render
         try:
             text_message = render(facts, text, field_name, hit) if render else (hit.note if hit else rule.title)
         except Exception:  # noqa: BLE001 - a message must never hide the finding
@@ -134,7 +196,7 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
             start, end = 0, len(text)
         else:
             start = end = None
-        fixer = program.copy_fixes.get(rule.id)
+        fixer = rule.fixer
         if fixer is not None:
             try:
                 fix = fixer(facts, text, field_name, hit)
@@ -143,7 +205,7 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
         severity = rule.severity
         if hit is not None and not rule.severity_declared:
             severity = hit.severity
-        out.append(Finding(rule=rule.id, ref=rule.ref, category=rule.category, severity=severity,
-                           message=text_message, field=field_name, start=start, end=end, fix=fix))
-    out.sort(key=lambda f: (FIELD_ORDER.get(f.field or "", 9), f.start if f.start is not None else -1, f.rule))
+        out.append(Finding(rule.id, rule.ref, rule.category, severity, text_message, field_name, start, end, fix))
+    if len(out) > 1:
+        out.sort(key=_finding_order)
     return out

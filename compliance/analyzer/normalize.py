@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Normalized", "normalize", "fold_char"]
@@ -91,6 +91,15 @@ class _Tables:
     # Characters whose fold is not exactly one character ("" or an expansion). A run can keep
     # its total length while its characters do not (an invisible char next to ﬁ).
     length_changing: frozenset[str]
+    # Finds any of `length_changing`: text without one keeps the identity offset map, and
+    # is folded by `fold_runs.sub` without bookkeeping (one C-level search decides it).
+    length_changing_re: re.Pattern[str]
+    # ``fold_runs.sub`` callback: one folded run.
+    fold_match: Callable[[re.Match[str]], str]
+    # Any character that may fold other than A-Z, or that ``str.lower`` would change: text
+    # without one folds exactly as ``text.lower()`` (the common case of Chinese text with
+    # Latin capitals, ``PHONE``/``URL``/``VIP``), in C.
+    beyond_lower_re: re.Pattern[str]
 
 
 _tables_lock = threading.Lock()
@@ -138,10 +147,24 @@ def _build_tables() -> _Tables:
             if folded != ch:
                 fold[cp] = folded
     bmp_keys = sorted(cp for cp in fold if cp < 0x10000)
+    changing = sorted(cp for cp, f in fold.items() if len(f) != 1)
+    # Everything `fold` maps except A-Z, plus what lower() alone would change (none today,
+    # but then text.lower() stays exact whatever a future Unicode version does).
+    beyond_lower = sorted(
+        {cp for cp in bmp_keys if not 0x41 <= cp <= 0x5A}
+        | {cp for cp in range(0x80, 0x10000) if not 0xD800 <= cp < 0xE000 and chr(cp).lower() != chr(cp)}
+    )
+
+    def fold_match(match: re.Match[str]) -> str:
+        return match[0].translate(fold)
+
     return _Tables(
         fold=fold,
         fold_runs=re.compile(f"[{_char_class(bmp_keys)}\U00010000-\U0010ffff]+"),
-        length_changing=frozenset(chr(cp) for cp, f in fold.items() if len(f) != 1),
+        length_changing=frozenset(chr(cp) for cp in changing),
+        length_changing_re=re.compile(f"[{_char_class(changing)}]"),
+        fold_match=fold_match,
+        beyond_lower_re=re.compile(f"[{_char_class(beyond_lower)}\U00010000-\U0010ffff]"),
     )
 
 
@@ -256,7 +279,12 @@ def _short_latin_run(text: str, start: int, step: int) -> bool:
 
 
 def _removable(text: str, start: int, end: int) -> bool:
-    """May the separator run ``text[start:end]`` be removed (see module docstring)?"""
+    """May the separator run ``text[start:end]`` be removed (see module docstring)?
+
+    The readable definition. `normalize` uses `_REMOVABLE_RUN`, one regex that finds exactly
+    the maximal separator runs this accepts (the tests check they agree): calling this for
+    every separator run cost ~9 µs per word-segmented message, the regex ~2 µs.
+    """
     before, after = text[start - 1], text[end]
     if _is_cjk(before):
         if _is_cjk(after):
@@ -274,8 +302,42 @@ def _removable(text: str, start: int, end: int) -> bool:
     )
 
 
+def _removable_run_pattern() -> re.Pattern[str]:
+    """The maximal separator runs `_removable` accepts, as one regex.
+
+    It starts with the separator class, so `re` skips to candidates in C; lookbehinds then
+    test the consumed first separator together with the character before it:
+
+    * CJK ``sep+`` CJK;
+    * CJK ``lsep+`` then a Latin run of 1-2 letters not followed by ``[A-Za-z0-9./:@]``;
+    * a Latin run of 1-2 letters not preceded by ``[A-Za-z0-9./:@]``, ``lsep+``, CJK;
+
+    where ``sep`` is `_SEPARATOR_RUN`'s class and ``lsep`` `_LATIN_SIDE_SEPARATORS`. A match
+    can only begin right after a non-separator and end right before one, so it is always a
+    maximal run, as in `_removable`. (Folded text is lower case: ``[a-z]`` is every letter.)
+    """
+    cjk = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3010\u3011\U00020000-\U0003134f"
+    sep = _SEPARATOR_RUN.pattern[1:-2]  # the class body of "[...]+"
+    lsep = "".join(re.escape(c) for c in sorted(_LATIN_SIDE_SEPARATORS))
+    url = "A-Za-z0-9./:@"  # what makes a Latin token part of something longer (a.b, ab1)
+    return re.compile(
+        rf"[{sep}](?:"
+        rf"(?<=[{cjk}].)(?:[{sep}]*(?=[{cjk}])|(?<=[{lsep}])[{lsep}]*(?=[a-z]{{1,{_MAX_GLUED_LATIN}}}(?![{url}])))"
+        rf"|(?<=[{lsep}])(?:(?<=[a-z].)(?<![{url}][a-z].)|(?<=[a-z][a-z].)(?<![{url}][a-z][a-z].))"
+        rf"[{lsep}]*(?=[{cjk}]))"
+    )
+
+
+_REMOVABLE_RUN = _removable_run_pattern()
+
+
 def _fold(text: str, tables: _Tables) -> tuple[str, list[int] | None]:
     """Per-character folding; the origin list is None while no character changed length."""
+    if tables.beyond_lower_re.search(text) is None:
+        return text.lower(), None
+    if tables.length_changing_re.search(text) is None:
+        # Every fold is one character for one: the identity offset map holds.
+        return tables.fold_runs.sub(tables.fold_match, text), None
     pieces: list[str] = []
     changed: list[tuple[int, int, str]] = []  # (start, end, folded) of runs that changed length
     pos = 0
@@ -311,17 +373,7 @@ def normalize(text: str) -> Normalized:
         # ASCII folds by lower-casing only (NFKC is the identity there, no CJK separators).
         return Normalized(text, text.lower(), None)
     folded, origin = _fold(text, _tables())
-    runs: list[tuple[int, int]] = []
-    last = len(folded)
-    for m in _SEPARATOR_RUN.finditer(folded):
-        start, end = m.span()
-        if start == 0 or end == last:
-            continue
-        # Cheap reject first: separators with ASCII on both sides (URLs, numbers, English).
-        if folded[start - 1] < "\u3010" and folded[end] < "\u3010":
-            continue
-        if _removable(folded, start, end):
-            runs.append((start, end))
+    runs = [m.span() for m in _REMOVABLE_RUN.finditer(folded)]
     if runs:
         kept: list[str] = []
         kept_origin: list[int] = []

@@ -25,10 +25,18 @@ HITS = list_of(HIT)
 _local = threading.local()
 
 
-def _matcher() -> Any:
-    from compliance.analyzer.matcher import default_matcher
+_default_matcher: Any = None
 
-    return default_matcher()
+
+def _matcher() -> Any:
+    """The process-wide default matcher, built on first use (not at import: start-up time)."""
+    global _default_matcher
+    matcher = _default_matcher
+    if matcher is None:
+        from compliance.analyzer.matcher import default_matcher
+
+        matcher = _default_matcher = default_matcher()
+    return matcher
 
 
 def known_lexicons() -> list[str]:
@@ -38,19 +46,40 @@ def known_lexicons() -> list[str]:
     return sorted(builtin_lexicon_paths())
 
 
-def _all_hits(text: str) -> list[Hit]:
-    """Every lexicon hit in text, computed once per text per thread."""
+_NO_HITS: tuple[Hit, ...] = ()
+
+
+def _hits_by_lexicon(text: str) -> dict[str, tuple[Hit, ...]]:
+    """Every lexicon hit in text grouped by lexicon, computed once per text per thread.
+
+    Grouping once makes each of the 5-7 ``lexicon(name, text)`` calls a field triggers a
+    dict lookup instead of a filter over all hits. The cache is the last text only (by
+    identity; the cache holds a reference, so the id cannot be reused): it serves the rules
+    of one field, not repeated messages.
+    """
     cached = getattr(_local, "last", None)
     if cached is not None and cached[0] is text:
         return cached[1]
+    grouped: dict[str, tuple[Hit, ...]] = {}
     hits = _matcher().find(text)
-    _local.last = (text, hits)
-    return hits
+    if hits:
+        lists: dict[str, list[Hit]] = {}
+        for hit in hits:
+            kind_hits = lists.get(hit.kind)
+            if kind_hits is None:
+                lists[hit.kind] = [hit]
+            else:
+                kind_hits.append(hit)
+        grouped = {kind: tuple(kind_hits) for kind, kind_hits in lists.items()}
+    _local.last = (text, grouped)
+    return grouped
 
 
 def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...]:
     """Hits of one lexicon in text; with platform, only entries for that platform (or none)."""
-    hits = [h for h in _all_hits(text) if h.kind == name]
+    cached = getattr(_local, "last", None)  # inlined `_hits_by_lexicon` hit: 5-7 calls a field
+    grouped = cached[1] if cached is not None and cached[0] is text else _hits_by_lexicon(text)
+    hits = grouped.get(name, _NO_HITS)
     if platform and hits:
         matcher = _matcher()
         kept = []
@@ -58,15 +87,24 @@ def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...
             entry = matcher.entry(hit)
             if entry is None or not entry.platforms or platform in entry.platforms:
                 kept.append(hit)
-        hits = kept
-    return tuple(hits)
+        hits = tuple(kept)
+    return hits
 
 
 def folded(text: str) -> str:
-    """Text as the matcher sees it: width, case, traditional→simplified and separators folded."""
+    """Text as the matcher sees it: width, case, traditional→simplified and separators folded.
+
+    Remembers the last text per thread: rules call it several times on one field (JD-SMS-06
+    looks for 京东 and for jd in the folded signature).
+    """
+    cached = getattr(_local, "folded", None)
+    if cached is not None and cached[0] is text:
+        return cached[1]
     from compliance.analyzer.normalize import normalize
 
-    return normalize(text).text
+    result = normalize(text).text
+    _local.folded = (text, result)
+    return result
 
 
 def rendered_length(signature: str, body: str, optout: str) -> int:
@@ -87,7 +125,9 @@ def _lexicon_type(args: list[Type]) -> Type:
 
 
 def _validate_lexicon(values: list[Any]) -> str | None:
-    names = known_lexicons()
+    from compliance.functions import CHECK_CONTEXT
+
+    names = sorted({*known_lexicons(), *CHECK_CONTEXT.get().get("lexicons", ())})
     if values and isinstance(values[0], str) and values[0] not in names:
         from compliance.errors import did_you_mean
 
@@ -103,7 +143,20 @@ def _text_to_hits(name: str, doc: str, impl: Any) -> Function:
             raise SignatureError(f"takes one text, got {', '.join(map(str, args)) or 'nothing'}")
         return HITS
 
-    return Function(name, f"{name}(str) -> list[hit]", doc, rule, lambda text: tuple(impl(text)))
+    return Function(name, f"{name}(str) -> list[hit]", doc, rule, _as_tuple(impl))
+
+
+def _as_tuple(impl: Any) -> Any:
+    """``impl`` returning a tuple (the rules language's immutable list); the shared empty
+    tuple when nothing is found, the common case, without building one."""
+
+    def call(text: str) -> tuple[Hit, ...]:
+        found = impl(text)
+        return tuple(found) if found else _NO_HITS
+
+    call.__name__ = call.__qualname__ = getattr(impl, "__name__", "scanner")
+    call.__doc__ = impl.__doc__
+    return call
 
 
 def _fixed(params: tuple[Type, ...], returns: Type) -> Any:

@@ -116,21 +116,60 @@ _OPTOUT_TRAILING = frozenset(" \t\r\n\u3000,.;!。，；！、）)")
 _OPTOUT_OPENING = frozenset("（(")
 
 
+class _PhraseTable(NamedTuple):
+    """Opt-out phrases prepared for matching at the end of a text."""
+
+    #: (length, case-folded phrases of that length), longest first (回复TD退订 before TD退订)
+    by_length: tuple[tuple[int, frozenset[str]], ...]
+    #: last character of every case-folded phrase: most texts are rejected by this alone
+    last_chars: frozenset[str]
+
+
 @lru_cache(maxsize=64)
-def _folded_phrases(phrases: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
-    """(length, case-folded phrase) pairs, longest first (回复TD退订 before TD退订)."""
+def _phrase_table_of(phrases: tuple[str, ...]) -> _PhraseTable:
     unique = {phrase for phrase in phrases if phrase}
-    return tuple(sorted(((len(p), p.casefold()) for p in unique), reverse=True))
+    lengths: dict[int, set[str]] = {}
+    for phrase in unique:
+        # Length of the phrase as given: a text slice of that length is case-folded and
+        # compared (as str.casefold may lengthen a phrase, ß → ss).
+        lengths.setdefault(len(phrase), set()).add(phrase.casefold())
+    return _PhraseTable(
+        by_length=tuple((n, frozenset(folded)) for n, folded in sorted(lengths.items(), reverse=True)),
+        last_chars=frozenset(folded[-1] for group in lengths.values() for folded in group),
+    )
 
 
-def _trailing_optout(text: str, start: int, end: int, phrases: tuple[str, ...]) -> int | None:
+# The phrase table of the last immutable phrase collection seen. `Engine` passes the same
+# tuple for every message; hashing it for the lru_cache cost ~1 µs per message.
+_last_phrases: tuple[Collection[str], _PhraseTable] | None = None
+
+
+def _phrase_table(phrases: Collection[str]) -> _PhraseTable:
+    global _last_phrases
+    last = _last_phrases
+    if last is not None and last[0] is phrases:
+        return last[1]
+    table = _phrase_table_of(tuple(phrases))
+    if isinstance(phrases, (tuple, frozenset)):  # a list could change under the same identity
+        _last_phrases = (phrases, table)
+    return table
+
+
+def _trailing_optout(text: str, start: int, end: int, phrases: Collection[str]) -> int | None:
     """Start of an opt-out phrase ending `text[start:end]` (trailing punctuation allowed)."""
     stop = end
     while stop > start and text[stop - 1] in _OPTOUT_TRAILING:
         stop -= 1
-    for length, folded in _folded_phrases(phrases):
+    if stop <= start:
+        return None
+    table = _phrase_table(phrases)
+    # casefold works character by character, so the last folded character of the slice is
+    # the last character of the folded last character.
+    if text[stop - 1].casefold()[-1] not in table.last_chars:
+        return None
+    for length, folded in table.by_length:
         begin = stop - length
-        if begin >= start and text[begin:stop].casefold() == folded:
+        if begin >= start and text[begin:stop].casefold() in folded:
             if begin > start and text[begin - 1] in _OPTOUT_OPENING:
                 begin -= 1
             return begin
@@ -168,7 +207,7 @@ def split_message(text: str, optout_phrases: Collection[str]) -> MessageParts:
             signature_span = trailing.span(1)
             region_end = signature_span[0]
     optout_span: tuple[int, int] | None = None
-    optout_start = _trailing_optout(text, region_start, region_end, tuple(optout_phrases))
+    optout_start = _trailing_optout(text, region_start, region_end, optout_phrases)
     if optout_start is not None:
         optout_span = _strip_span(text, optout_start, region_end)
         region_end = optout_start
