@@ -545,7 +545,11 @@ def build_parser() -> argparse.ArgumentParser:
 #: Subcommands other parts of the project provide; each module has ``register(sub)``, which
 #: adds its parser(s) to the ``add_subparsers`` object. They are imported when the parser is
 #: built, so they must import anything heavy inside their command functions.
-OPTIONAL_COMMAND_MODULES: tuple[str, ...] = ("compliance.audit.command", "compliance.server.command")
+OPTIONAL_COMMAND_MODULES: tuple[str, ...] = (
+    "compliance.audit.command",
+    "compliance.server.command",
+    "compliance.frequency.command",
+)
 
 
 def _register_optional_commands(sub: Any) -> None:

@@ -107,10 +107,15 @@ class Engine:
         params: parameter values by pack name, e.g. ``{"jd.sms": {"allowed_hours": ...}}``.
         use_cache: keep compiled packs in the on-disk cache (see `compliance.cache`).
         builtins: load the built-in packs (default True).
+        lexicons: extra `compliance.analyzer.lexicon.Lexicon`s (e.g. banned words from
+            configuration); one named like a built-in lexicon adds its entries to it, others
+            can be named by user rules (``lexicon("brand_terms", text)``).
+        allowed_words: words whose occurrences no lexicon hit may lie inside.
     """
 
     def __init__(self, paths: Iterable[str | Path] = (), *, params: Mapping[str, Mapping[str, Any]] | None = None,
-                 use_cache: bool = True, builtins: bool = True):
+                 use_cache: bool = True, builtins: bool = True, lexicons: Sequence[Any] = (),
+                 allowed_words: Sequence[str] = ()):
         self._lock = threading.Lock()
         builtin_files = builtin_rule_files() if builtins else []
         user_files = _expand(paths)
@@ -118,10 +123,18 @@ class Engine:
         self._sources = sources
         self._user_files = {str(p) for p in user_files}
         self._params = {k: dict(v) for k, v in (params or {}).items()}
+        self._extra_lexicons = tuple(lexicons)
+        self._allowed_words = tuple(allowed_words)
         build = self._build(sources, use_cache)
         self.packs: dict[str, CheckedPack] = build["packs"]
+        overrides: dict[str, Any] = {}
+        if self._extra_lexicons or self._allowed_words:
+            from compliance.custom_lexicons import lexicon_function
+
+            overrides["_fn_lexicon"] = lexicon_function(self._extra_lexicons, self._allowed_words)
         self.programs: dict[str, Program] = {
-            name: Program.build(pack, build["compiled"][name], build["code"][name]) for name, pack in self.packs.items()
+            name: Program.build(pack, build["compiled"][name], build["code"][name], overrides)
+            for name, pack in self.packs.items()
         }
         self._channels = self._map_channels()
         self._validators: dict[tuple[str, str], Any] = {}
@@ -140,15 +153,22 @@ class Engine:
         from compliance.analyzer.lexicon import builtin_lexicon_paths
         from compliance.checker import check_files
 
+        extra_names = sorted({lexicon.name for lexicon in self._extra_lexicons})
         key = cache.cache_key(COMPILER_VERSION, GRAMMAR_PATH.read_text(encoding="utf-8"),
                               json.dumps(sorted(sources.items())), repr(sorted(self._params.items())),
-                              repr(sorted(builtin_lexicon_paths())))
+                              repr(sorted(builtin_lexicon_paths())), repr(extra_names))
         if use_cache:
             cached = cache.load(key)
             if cached is not None:
                 return cached
+        from compliance.functions import CHECK_CONTEXT
+
         files = [parse_text(text, path) for path, text in sources.items()]
-        packs = check_files(files, sources, self._params)
+        token = CHECK_CONTEXT.set({"lexicons": frozenset(extra_names)})
+        try:
+            packs = check_files(files, sources, self._params)
+        finally:
+            CHECK_CONTEXT.reset(token)
         compiled: dict[str, CompiledSource] = {name: generate(pack) for name, pack in packs.items()}
         code = {name: compile_source(src, f"<compliance pack {name}>") for name, src in compiled.items()}
         build = {"packs": packs, "compiled": compiled, "code": code}

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,10 @@ class Function:
 
 
 REGISTRY: dict[str, Function] = {}
+
+#: What the engine being checked adds to the built-in world (e.g. {"lexicons": {"brand"}}):
+#: read by `Function.validate` hooks, set by the engine around checking.
+CHECK_CONTEXT: ContextVar[Mapping[str, Any]] = ContextVar("compliance_check_context", default={})
 
 
 def register(function: Function) -> Function:

@@ -1,0 +1,80 @@
+"""An engine's own word lists: extra lexicons and allowed words from configuration.
+
+`Engine(lexicons=…, allowed_words=…)` builds one matcher over the built-in lexicons plus the
+extra ones (an extra lexicon named like a built-in one adds its entries to it) and binds a
+`lexicon()` function over that matcher into its compiled packs. Allowed words remove every
+hit lying inside one of their occurrences (a brand name that contains a banned word).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from compliance.analyzer.hits import Hit
+
+
+def merged_lexicons(extra: Sequence[Any]) -> dict[str, Any]:
+    """Built-in lexicons with the extra ones added (same name: entries appended)."""
+    from compliance.analyzer.lexicon import load_builtin_lexicons
+
+    lexicons = dict(load_builtin_lexicons())
+    for lexicon in extra:
+        current = lexicons.get(lexicon.name)
+        if current is None:
+            lexicons[lexicon.name] = lexicon
+        else:
+            lexicons[lexicon.name] = replace(current, entries=current.entries + lexicon.entries)
+    return lexicons
+
+
+def allowed_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
+    """Every occurrence of an allowed word in text (Latin letters compared case-insensitively)."""
+    lowered = text.lower()
+    spans = []
+    for word in words:
+        needle = word.lower()
+        start = lowered.find(needle)
+        while needle and start >= 0:
+            spans.append((start, start + len(needle)))
+            start = lowered.find(needle, start + 1)
+    return spans
+
+
+def lexicon_function(extra: Sequence[Any], allowed_words: Sequence[str]) -> Callable[..., tuple[Hit, ...]]:
+    """A `lexicon(name, text[, platform])` over the built-in plus extra lexicons."""
+    from compliance.analyzer.matcher import Matcher
+
+    matcher = Matcher(merged_lexicons(extra))
+    words = tuple(w for w in allowed_words if w)
+    local = threading.local()
+
+    def hits_of(text: str) -> dict[str, tuple[Hit, ...]]:
+        cached = getattr(local, "last", None)
+        if cached is not None and cached[0] is text:
+            return cached[1]
+        hits = matcher.find(text)
+        if words and hits:
+            spans = allowed_spans(text, words)
+            hits = [h for h in hits if not any(s <= h.start and h.end <= e for s, e in spans)]
+        grouped: dict[str, list[Hit]] = {}
+        for hit in hits:
+            grouped.setdefault(hit.kind, []).append(hit)
+        result = {name: tuple(group) for name, group in grouped.items()}
+        local.last = (text, result)
+        return result
+
+    def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...]:
+        hits = hits_of(text).get(name, ())
+        if platform and hits:
+            kept = []
+            for hit in hits:
+                entry = matcher.entry(hit)
+                if entry is None or not entry.platforms or platform in entry.platforms:
+                    kept.append(hit)
+            hits = tuple(kept)
+        return hits
+
+    return lexicon
