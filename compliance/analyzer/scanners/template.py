@@ -19,6 +19,7 @@ from functools import lru_cache
 import regex
 
 from compliance.analyzer.hits import Hit
+from compliance.analyzer.normalize import fold_char
 from compliance.analyzer.scanners.contact import links
 
 _NAME = r"[^\W\d][\w.]*|\d+"
@@ -87,7 +88,9 @@ def fixed_content_words(text: str) -> int:
     jieba = load_jieba()  # deferred: import plus dictionary load costs ~0.6 s
 
     # Placeholders become a separator so the words around them are not glued together.
-    fixed = _PLACEHOLDER_RE.sub("\n", text)
+    # Fold width, case and traditional characters first (per character, no separator
+    # removal): jieba's dictionary is simplified, and 妳好 is as much a greeting as 你好.
+    fixed = "".join(map(fold_char, _PLACEHOLDER_RE.sub("\n", text)))
     count = 0
     for token in jieba.lcut(fixed):
         if _WORD_CHAR_RE.search(token) and token.lower() not in NON_CONTENT_WORDS:
