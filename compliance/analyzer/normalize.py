@@ -324,7 +324,8 @@ def _removable_run_pattern() -> re.Pattern[str]:
         rf"[{sep}](?:"
         rf"(?<=[{cjk}].)(?:[{sep}]*(?=[{cjk}])|(?<=[{lsep}])[{lsep}]*(?=[a-z]{{1,{_MAX_GLUED_LATIN}}}(?![{url}])))"
         rf"|(?<=[{lsep}])(?:(?<=[a-z].)(?<![{url}][a-z].)|(?<=[a-z][a-z].)(?<![{url}][a-z][a-z].))"
-        rf"[{lsep}]*(?=[{cjk}]))"
+        rf"[{lsep}]*(?=[{cjk}]))",
+        re.DOTALL,  # "." in the lookbehinds is the consumed separator, a newline included
     )
 
 
