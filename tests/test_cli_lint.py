@@ -372,7 +372,12 @@ def test_banned_words_are_validated_and_reach_an_engine_that_takes_them(
           'default-channel = "jd.sms"\nallowed-words = ["第一书记"]\n'
           '[[banned-words]]\nword = "秒杀"\ncategory = "inducement"\nseverity = "warning"\n')
     code, _, err = lint(capsys, "good.txt")
-    assert code == 0 and "banned-words and allowed-words are validated but not applied" in err
+    assert code == 0 and err == ""
+    # The configured banned word is applied: a line using it is reported, as an inducement.
+    write(in_tmp, "promo.txt", "【小米之家】新品秒杀，欢迎光临。回T退订\n")
+    code, out, _ = lint(capsys, "--format", "json", "promo.txt")
+    assert code == 0  # severity warning: not failing without --strict
+    assert [(f["category"], f["severity"]) for f in json.loads(out)] == [("inducement", "warning")]
 
     import compliance.engine
 
