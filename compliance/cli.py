@@ -548,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
 OPTIONAL_COMMAND_MODULES: tuple[str, ...] = (
     "compliance.audit.command",
     "compliance.server.command",
-    "compliance.frequency.command",
+    "compliance.replay",
 )
 
 
