@@ -374,6 +374,8 @@ def normalize(text: str) -> Normalized:
         # ASCII folds by lower-casing only (NFKC is the identity there, no CJK separators).
         return Normalized(text, text.lower(), None)
     folded, origin = _fold(text, _tables())
+    if _REMOVABLE_RUN.search(folded) is None:  # most texts: no list, no second pass
+        return Normalized(text, folded, origin)
     runs = [m.span() for m in _REMOVABLE_RUN.finditer(folded)]
     if runs:
         kept: list[str] = []
