@@ -35,7 +35,7 @@ import ahocorasick
 
 from .hits import Hit
 from .lexicon import Lexicon, LexiconEntry, load_builtin_lexicons
-from .normalize import normalize
+from .normalize import fold_with_origin, normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     import jieba
@@ -218,6 +218,25 @@ class Matcher:
         hits, _ = self._scan(text, selected, platforms, use_jieba=True)
         return hits
 
+    def find_by_lexicon(self, text: str) -> dict[str, tuple[Hit, ...]]:
+        """`find` over every lexicon, grouped by lexicon name (hits sorted by position).
+
+        What the rules' ``lexicon(name, text)`` calls share: one scan, then a dict lookup each.
+        """
+        hits, _ = self._scan(text, None, None, use_jieba=True)
+        if not hits:
+            return {}
+        if len(hits) == 1:
+            return {hits[0].kind: (hits[0],)}
+        grouped: dict[str, list[Hit]] = {}
+        for hit in hits:
+            same = grouped.get(hit.kind)
+            if same is None:
+                grouped[hit.kind] = [hit]
+            else:
+                same.append(hit)
+        return {kind: tuple(same) for kind, same in grouped.items()}
+
     # ----------------------------------------------------------------------------------------
 
     def _selection(self, lexicons: Collection[str] | None) -> frozenset[str] | None:
@@ -248,8 +267,7 @@ class Matcher:
         undecided: set[tuple[str, str]] = set()
         if not self._has_terms or not text:
             return [], undecided
-        norm = normalize(text)
-        folded = norm.text
+        folded, origin = fold_with_origin(text)
         n = len(folded)
         filtered = selected is not None or platforms is not None
         wanted_platforms = frozenset(platforms) if platforms is not None else None
@@ -276,7 +294,6 @@ class Matcher:
             candidates.sort(key=_longest_first)
         accepted: dict[str, list[tuple[int, int]]] = {}
         hits: list[Hit] = []
-        identity = norm.is_identity
         for start, end, term in candidates:
             spans = accepted.get(term.lexicon)
             if spans is None:
@@ -300,10 +317,12 @@ class Matcher:
                 if not self._confirm(folded[lo:hi], start - lo, end - lo):
                     continue
             spans.append((start, end))
-            if identity:
+            if origin is None:
                 hits.append(Hit(start, end, text[start:end], *term.hit_fields))
             else:
-                o_start, o_end = norm.span(start, end)
+                # As `Normalized.span` (terms are never empty): from the first contributing
+                # original character to the last, with removed separators in between.
+                o_start, o_end = origin[start], origin[end - 1] + 1
                 hits.append(Hit(o_start, o_end, text[o_start:o_end], *term.hit_fields))
         if len(hits) > 1:
             hits.sort(key=_position)

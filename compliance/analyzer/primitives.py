@@ -60,17 +60,7 @@ def _hits_by_lexicon(text: str) -> dict[str, tuple[Hit, ...]]:
     cached = getattr(_local, "last", None)
     if cached is not None and cached[0] is text:
         return cached[1]
-    grouped: dict[str, tuple[Hit, ...]] = {}
-    hits = _matcher().find(text)
-    if hits:
-        lists: dict[str, list[Hit]] = {}
-        for hit in hits:
-            kind_hits = lists.get(hit.kind)
-            if kind_hits is None:
-                lists[hit.kind] = [hit]
-            else:
-                kind_hits.append(hit)
-        grouped = {kind: tuple(kind_hits) for kind, kind_hits in lists.items()}
+    grouped = _matcher().find_by_lexicon(text)
     _local.last = (text, grouped)
     return grouped
 

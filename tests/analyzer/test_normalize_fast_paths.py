@@ -75,6 +75,14 @@ def test_fold_fast_paths_match_per_character_folding(text: str) -> None:
         assert len(origin) == len(folded)
 
 
+def test_spelled_out_whitespace_is_backslash_s() -> None:
+    spelled = re.compile(f"[{N._WHITESPACE}]")
+    backslash_s = re.compile(r"\s")
+    for cp in range(0x110000):
+        ch = chr(cp)
+        assert bool(spelled.match(ch)) == bool(backslash_s.match(ch)), hex(cp)
+
+
 def test_lower_fast_path_is_taken_for_chinese_with_capitals() -> None:
     tables = N._tables()
     assert tables.beyond_lower_re.search("最新款PHONE手机VIP") is None
