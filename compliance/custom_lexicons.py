@@ -46,6 +46,7 @@ def allowed_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
 def lexicon_function(extra: Sequence[Any], allowed_words: Sequence[str]) -> Callable[..., tuple[Hit, ...]]:
     """A `lexicon(name, text[, platform])` over the built-in plus extra lexicons."""
     from compliance.analyzer.matcher import Matcher
+    from compliance.analyzer.primitives import for_platform
 
     matcher = Matcher(merged_lexicons(extra))
     words = tuple(w for w in allowed_words if w)
@@ -55,26 +56,16 @@ def lexicon_function(extra: Sequence[Any], allowed_words: Sequence[str]) -> Call
         cached = getattr(local, "last", None)
         if cached is not None and cached[0] is text:
             return cached[1]
-        hits = matcher.find(text)
-        if words and hits:
+        grouped = matcher.find_by_lexicon(text)
+        if words and grouped:
             spans = allowed_spans(text, words)
-            hits = [h for h in hits if not any(s <= h.start and h.end <= e for s, e in spans)]
-        grouped: dict[str, list[Hit]] = {}
-        for hit in hits:
-            grouped.setdefault(hit.kind, []).append(hit)
-        result = {name: tuple(group) for name, group in grouped.items()}
-        local.last = (text, result)
-        return result
+            grouped = {name: tuple(h for h in hits if not any(s <= h.start and h.end <= e for s, e in spans))
+                       for name, hits in grouped.items()}
+        local.last = (text, grouped)
+        return grouped
 
     def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...]:
         hits = hits_of(text).get(name, ())
-        if platform and hits:
-            kept = []
-            for hit in hits:
-                entry = matcher.entry(hit)
-                if entry is None or not entry.platforms or platform in entry.platforms:
-                    kept.append(hit)
-            hits = tuple(kept)
-        return hits
+        return for_platform(matcher, hits, platform) if platform and hits else hits
 
     return lexicon

@@ -138,6 +138,7 @@ class Engine:
         }
         self._channels = self._map_channels()
         self._validators: dict[tuple[str, str], Any] = {}
+        self._copy_defaults_cache: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], **kwargs: Any) -> "Engine":
@@ -339,19 +340,28 @@ class Engine:
 
     def _copy_facts(self, program: Program, facts: dict[str, Any], *, validate: bool) -> dict[str, Any]:
         """Fill declared defaults for every group copy rules read; validate mappings from users."""
-        groups = {p[0] for rule in program.copy_rules for p in rule.reads}
-        for group in groups:
-            schema = program.pack.facts[group]
-            if schema.fields is None:
-                continue
+        for group, defaults in self._copy_defaults(program):
             given = facts.get(group)
             if given is None or isinstance(given, Mapping):
-                merged = {n: f.default for n, f in schema.fields.items() if f.has_default}
+                merged = dict(defaults)
                 merged.update(given or {})
                 facts[group] = merged
         if validate:
             facts = merge_facts(facts, self.validate_facts(facts, program, "copy"))
         return facts
+
+    def _copy_defaults(self, program: Program) -> tuple[tuple[str, dict[str, Any]], ...]:
+        """Per program, once: the fact groups copy rules read and their declared defaults."""
+        key = program.pack.name
+        cached = self._copy_defaults_cache.get(key)
+        if cached is None:
+            groups = sorted({p[0] for rule in program.copy_rules for p in rule.reads})
+            cached = tuple(
+                (group, {n: f.default for n, f in program.pack.facts[group].fields.items() if f.has_default})
+                for group in groups if program.pack.facts[group].fields is not None
+            )
+            self._copy_defaults_cache[key] = cached
+        return cached
 
     # frequency and schedule --------------------------------------------------------------
 

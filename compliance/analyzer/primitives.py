@@ -71,14 +71,18 @@ def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...
     grouped = cached[1] if cached is not None and cached[0] is text else _hits_by_lexicon(text)
     hits = grouped.get(name, _NO_HITS)
     if platform and hits:
-        matcher = _matcher()
-        kept = []
-        for hit in hits:
-            entry = matcher.entry(hit)
-            if entry is None or not entry.platforms or platform in entry.platforms:
-                kept.append(hit)
-        hits = tuple(kept)
+        return for_platform(_matcher(), hits, platform)
     return hits
+
+
+def for_platform(matcher: Any, hits: tuple[Hit, ...], platform: str) -> tuple[Hit, ...]:
+    """The hits whose entry names no platform or names this one (impersonation per platform)."""
+    kept = []
+    for hit in hits:
+        entry = matcher.entry(hit)
+        if entry is None or not entry.platforms or platform in entry.platforms:
+            kept.append(hit)
+    return tuple(kept)
 
 
 def folded(text: str) -> str:
