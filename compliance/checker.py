@@ -19,23 +19,20 @@ import regex
 from compliance import ast
 from compliance.errors import Diagnostic, RulesError, did_you_mean, source_line
 from compliance.evaluator import Env, evaluate, format_value, is_constant
-from compliance.findings import CATEGORIES, SEVERITIES
+from compliance.findings import CATEGORIES
 from compliance.functions import REGISTRY, SignatureError
 from compliance.model import CheckedPack, CheckedRule, FactField, FactSchema, FrequencySpec, Param
 from compliance.types import (
     ANY,
     BOOL,
     COLLECTION_NAMES,
-    DATE,
     DATETIME,
     DURATION,
     FLOAT,
     HIT,
     INT,
-    NULL,
     SCALAR_NAMES,
     STR,
-    TIME,
     Type,
     assignable,
     list_of,
@@ -1077,5 +1074,3 @@ def _implies(later: ast.Expr, earlier: ast.Expr) -> bool:
 
 
 __all__ = ["check_files", "fold", "HIT_FIELDS", "KIND_CLAUSES"]
-# Re-exported for the type-rule tests of other modules.
-_ = (DATE, TIME, NULL)

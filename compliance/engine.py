@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from compliance import cache
@@ -27,6 +27,9 @@ from compliance.grammar.parser import GRAMMAR_PATH, parse_text
 from compliance.model import CheckedPack, CheckedRule
 from compliance.program import Program
 from compliance.types import Type, python_type
+
+if TYPE_CHECKING:  # pragma: no cover
+    from compliance.lint import LintReport
 
 BUILTIN_RULES = Path(__file__).parent / "rules"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

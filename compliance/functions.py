@@ -14,6 +14,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
+from types import MappingProxyType
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,8 @@ REGISTRY: dict[str, Function] = {}
 
 #: What the engine being checked adds to the built-in world (e.g. {"lexicons": {"brand"}}):
 #: read by `Function.validate` hooks, set by the engine around checking.
-CHECK_CONTEXT: ContextVar[Mapping[str, Any]] = ContextVar("compliance_check_context", default={})
+CHECK_CONTEXT: ContextVar[Mapping[str, Any]] = ContextVar("compliance_check_context",
+                                                          default=MappingProxyType({}))
 
 
 def register(function: Function) -> Function:
