@@ -31,18 +31,10 @@ SEED = 20240501
 
 def corpus_texts() -> list[str]:
     """Marketing texts: the FBS advertising lines (CJK spaces removed) and the commercial SMS."""
-    texts: list[str] = []
-    for path in sorted(CORPORA.glob("fbs_ad_*.txt")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = _CJK_GAP.sub("", line.strip())
-            if line:
-                texts.append(line)
-    spam = CORPORA / "sms_spam_zh.tsv"
-    if spam.exists():
-        for line in spam.read_text(encoding="utf-8").splitlines():
-            label, _, text = line.partition("\t")
-            if label == "1" and text.strip():
-                texts.append(text.strip())
+    from compliance import corpora
+
+    texts = [line for line in (corpora.rejoin(raw.strip()) for _, raw in corpora.fbs_lines("fbs_ad_*.txt")) if line]
+    texts += [text.strip() for label, text in corpora.spam_lines() if label == "1" and text.strip()]
     return texts
 
 

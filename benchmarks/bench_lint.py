@@ -25,7 +25,6 @@ Skipped when ../shared/corpora is absent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,12 +70,9 @@ NEAR_MISSES = [
 
 
 def _bodies() -> list[str]:
-    bodies = [raw.partition("\t")[2] for raw in
-              (CORPORA / "sms_spam_zh.tsv").read_text(encoding="utf-8").splitlines()]
-    cjk_gap = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
-    for path in sorted(CORPORA.glob("fbs_*.txt")):
-        bodies.extend(cjk_gap.sub("", raw) for raw in path.read_text(encoding="utf-8").splitlines())
-    return bodies
+    from compliance import corpora
+
+    return corpora.all_texts()
 
 
 @pytest.fixture(scope="module")

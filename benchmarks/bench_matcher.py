@@ -17,7 +17,6 @@ Skipped when ../shared/corpora is absent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,14 +52,9 @@ NEAR_MISSES = [
 
 
 def _bodies() -> list[str]:
-    bodies: list[str] = []
-    for raw in (CORPORA / "sms_spam_zh.tsv").read_text(encoding="utf-8").splitlines():
-        bodies.append(raw.partition("\t")[2])
-    cjk = "\u3400-\u9fff"
-    for path in sorted(CORPORA.glob("fbs_*.txt")):
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            bodies.append(re.sub(rf"(?<=[{cjk}]) +(?=[{cjk}])", "", raw))
-    return bodies
+    from compliance import corpora
+
+    return corpora.all_texts()
 
 
 @pytest.fixture(scope="module")

@@ -46,14 +46,9 @@ pytestmark = pytest.mark.skipif(
 
 def _bodies() -> list[str]:
     """Corpus messages: the TSV text column and the FBS lines with CJK spacing removed."""
-    texts = [
-        line.split("\t", 1)[1]
-        for line in (CORPORA / "sms_spam_zh.tsv").read_text(encoding="utf-8").splitlines()
-        if "\t" in line
-    ]
-    for path in sorted(CORPORA.glob("fbs_*.txt")):
-        texts.extend(_JOIN.sub("", line) for line in path.read_text(encoding="utf-8").splitlines())
-    return texts
+    from compliance import corpora
+
+    return corpora.all_texts()
 
 
 @pytest.fixture(scope="module")

@@ -315,12 +315,12 @@ _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
 
 
 def _corpus_messages() -> list[str]:
-    lines = [raw.partition("\t")[2] for raw in
-             (CORPORA / "sms_spam_zh.tsv").read_text(encoding="utf-8").splitlines()]
-    for path in sorted(CORPORA.glob("fbs_*.txt")):
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            lines.append(raw)  # as distributed (word-segmented)
-            lines.append(_CJK_GAP.sub("", raw))  # as sent
+    from compliance import corpora
+
+    lines = [text for _, text in corpora.spam_lines()]
+    for _, raw in corpora.fbs_lines():
+        lines.append(raw)  # as distributed (word-segmented)
+        lines.append(corpora.rejoin(raw))  # as sent
     return lines
 
 

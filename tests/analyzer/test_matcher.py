@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -250,17 +249,9 @@ def test_random_text_spans(text: str) -> None:
 
 
 def _corpus_lines() -> list[str]:
-    lines: list[str] = []
-    tsv = CORPORA / "sms_spam_zh.tsv"
-    for raw in tsv.read_text(encoding="utf-8").splitlines():
-        _, _, text = raw.partition("\t")
-        lines.append(text)
-    cjk = "\u3400-\u9fff"
-    for path in sorted(CORPORA.glob("fbs_*.txt")):
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            # FBS lines are word-segmented: rejoin CJK characters (README of the corpora).
-            lines.append(re.sub(rf"(?<=[{cjk}]) +(?=[{cjk}])", "", raw))
-    return lines
+    from compliance import corpora
+
+    return corpora.all_texts()
 
 
 @pytest.mark.corpus

@@ -7,7 +7,6 @@ line of ../shared/corpora through every scanner (skipped when the folder is abse
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -111,15 +110,9 @@ def test_every_scanner_returns_valid_sorted_spans(text: str) -> None:
 
 def _corpus_lines() -> Iterator[str]:
     """Texts of the public corpora, FBS lines rejoined (spaces between CJK removed)."""
-    tsv = CORPORA / "sms_spam_zh.tsv"
-    for line in tsv.read_text(encoding="utf-8").splitlines():
-        if "\t" in line:
-            yield line.split("\t", 1)[1]
-    cjk = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
-    joiner = re.compile(rf"(?<=[{cjk}]) +(?=[{cjk}])")
-    for path in sorted(CORPORA.glob("fbs_*.txt")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            yield joiner.sub("", line)
+    from compliance import corpora
+
+    yield from corpora.all_texts()
 
 
 @pytest.mark.corpus

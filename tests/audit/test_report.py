@@ -10,7 +10,6 @@ import subprocess
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 
