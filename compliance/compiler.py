@@ -25,7 +25,7 @@ from compliance.functions import REGISTRY
 from compliance.model import CheckedPack, CheckedRule
 
 #: Bump when generated code changes shape: part of the disk-cache key.
-COMPILER_VERSION = "1"
+COMPILER_VERSION = "2"
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">",
@@ -201,6 +201,9 @@ class _Codegen:
             self.emit(f"_field = {field!r}", 1)
             self.emit(f"_text = _g_message[{field!r}]", 1)
             self.emit("if _text:", 1)
+            if any(field in rule.on and _lexicon_find(rule) for rule in rules):
+                # one matcher pass per field; each lexicon rule then takes its group
+                self.emit("_lex = _lexicons_of(_text)", 2)
             for index, rule in enumerate(rules):
                 if field in rule.on:
                     self._copy_rule(index, rule, 2)
@@ -217,7 +220,15 @@ class _Codegen:
             self.emit(f"if {self.expr(rule.when, bound)}:", indent)
             indent += 1
         where = "_field" if field_level else "None"
-        if rule.find is not None:
+        grouped = _lexicon_find(rule) if field_level else None
+        if grouped is not None:
+            name, platform = grouped
+            source = f"_lex.get({name!r}, ())"
+            if platform:
+                source = f"_for_platform({source}, {platform!r})"
+            self.emit(f"for _hit in {source}:", indent)
+            self.emit(f"out.append(({index}, {where}, _hit))", indent + 1)
+        elif rule.find is not None:
             self.emit(f"for _hit in {self.expr(rule.find, bound)}:", indent)
             self.emit(f"out.append(({index}, {where}, _hit))", indent + 1)
         else:
@@ -315,6 +326,23 @@ class _FrozenDict(dict):
         return hash(tuple(sorted((k, repr(v)) for k, v in self.items())))
 
 
+def _lexicon_find(rule: CheckedRule) -> tuple[str, str] | None:
+    """(lexicon, platform) when the rule's `find` is ``lexicon("name", text[, "platform"])``.
+
+    Those rules read one group of the field's single matcher pass instead of calling
+    `lexicon()` each; anything else compiles to the call as written.
+    """
+    find = rule.find
+    if not isinstance(find, ast.Call) or find.name != "lexicon" or len(find.args) not in (2, 3):
+        return None
+    name, text = find.args[0], find.args[1]
+    platform = find.args[2] if len(find.args) == 3 else ast.Literal("", name.pos)
+    if not (isinstance(name, ast.Literal) and isinstance(name.value, str) and isinstance(text, ast.Name)
+            and text.name == "text" and isinstance(platform, ast.Literal) and isinstance(platform.value, str)):
+        return None
+    return name.value, platform.value
+
+
 def _is_null(e: ast.Expr) -> bool:
     return isinstance(e, ast.Literal) and e.value is None
 
@@ -357,9 +385,15 @@ def generate(pack: CheckedPack) -> CompiledSource:
 
 def runtime_namespace() -> dict[str, Any]:
     """The globals every generated module runs with: functions and formatting only."""
+    # Importing the primitives registers the analyzer functions; a pack served from the disk
+    # cache may reach this point before anything else imported them.
+    from compliance.analyzer.primitives import hits_by_lexicon, platform_filter
+
     namespace: dict[str, Any] = {"__builtins__": {"frozenset": frozenset}, "_fmt": format_plain}
     for name, fn in REGISTRY.items():
         namespace[f"_fn_{name}"] = fn.impl
+    namespace["_lexicons_of"] = hits_by_lexicon
+    namespace["_for_platform"] = platform_filter
     return namespace
 
 

@@ -43,8 +43,10 @@ def allowed_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def lexicon_function(extra: Sequence[Any], allowed_words: Sequence[str]) -> Callable[..., tuple[Hit, ...]]:
-    """A `lexicon(name, text[, platform])` over the built-in plus extra lexicons."""
+def lexicon_functions(extra: Sequence[Any], allowed_words: Sequence[str]) -> dict[str, Callable[..., Any]]:
+    """The runtime functions compiled packs use for lexicons, over built-in plus extra lexicons:
+    ``_fn_lexicon`` (the rules-language function), ``_lexicons_of`` (all groups of a text) and
+    ``_for_platform``."""
     from compliance.analyzer.matcher import Matcher
     from compliance.analyzer.primitives import for_platform
 
@@ -68,4 +70,7 @@ def lexicon_function(extra: Sequence[Any], allowed_words: Sequence[str]) -> Call
         hits = hits_of(text).get(name, ())
         return for_platform(matcher, hits, platform) if platform and hits else hits
 
-    return lexicon
+    def platform_filter(hits: tuple[Hit, ...], platform: str) -> tuple[Hit, ...]:
+        return for_platform(matcher, hits, platform) if hits else hits
+
+    return {"_fn_lexicon": lexicon, "_lexicons_of": hits_of, "_for_platform": platform_filter}

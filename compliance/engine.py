@@ -132,9 +132,9 @@ class Engine:
         self.packs: dict[str, CheckedPack] = build["packs"]
         overrides: dict[str, Any] = {}
         if self._extra_lexicons or self._allowed_words:
-            from compliance.custom_lexicons import lexicon_function
+            from compliance.custom_lexicons import lexicon_functions
 
-            overrides["_fn_lexicon"] = lexicon_function(self._extra_lexicons, self._allowed_words)
+            overrides.update(lexicon_functions(self._extra_lexicons, self._allowed_words))
         self.programs: dict[str, Program] = {
             name: Program.build(pack, build["compiled"][name], build["code"][name], overrides)
             for name, pack in self.packs.items()

@@ -75,6 +75,16 @@ def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...
     return hits
 
 
+def hits_by_lexicon(text: str) -> dict[str, tuple[Hit, ...]]:
+    """Every lexicon hit in text grouped by lexicon name (what compiled copy rules read)."""
+    return _hits_by_lexicon(text)
+
+
+def platform_filter(hits: tuple[Hit, ...], platform: str) -> tuple[Hit, ...]:
+    """`for_platform` over the built-in matcher (what compiled copy rules call)."""
+    return for_platform(_matcher(), hits, platform) if hits else hits
+
+
 def for_platform(matcher: Any, hits: tuple[Hit, ...], platform: str) -> tuple[Hit, ...]:
     """The hits whose entry names no platform or names this one (impersonation per platform)."""
     kept = []
