@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test bench venv redis chromium system clean
+.PHONY: demo test bench fuzz venv redis chromium system clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,12 @@ test: $(STAMP) redis chromium
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
+
+# Long fuzzing: 20,000 random cases per hypothesis target, then each atheris harness for 60 s.
+fuzz: $(STAMP)
+	COMPLIANCE_FUZZ_EXAMPLES=$${COMPLIANCE_FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest tests/fuzz -q -m fuzz -p no:cacheprovider
+	for h in tests/fuzz/atheris_*.py; do [ -e "$$h" ] || continue; echo "== $$h"; \
+	  $(BIN)/python "$$h" -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks

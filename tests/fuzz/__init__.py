@@ -1,0 +1,1 @@
+"""Fuzz targets (hypothesis; atheris harnesses beside them). Budget: `budget.fuzz_settings`."""
