@@ -7,12 +7,37 @@ mappings, `Send`) before calling the engine.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
 
 #: A configured ledger's name in a request (never a URL or a path: those come from server config).
 LEDGER_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+#: A name the ledger accepts: at least one character that is not blank (it strips blanks the way
+#: ``str.strip`` does, which also removes the separators U+001C..U+001F).
+NON_BLANK_PATTERN = r"[^\s\x1c-\x1f]"
+
+
+def _iso_datetime(value: Any) -> Any:
+    """Only ISO 8601 text (or a datetime, from Python callers): no numbers, no Unix times in strings.
+
+    pydantic's lax mode would read ``0`` or ``"1700000000"`` as a Unix time, which the OpenAPI
+    document (``type: string, format: date-time``) does not promise and no sender means.
+    """
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 date-time string")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected an ISO 8601 date-time such as 2026-03-02T10:00:00+08:00") from None
+
+
+#: A date-time in a request: ISO 8601 text; without an offset it means Asia/Shanghai.
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
+#: A non-blank name in a send (channel, class, merchant, recipient, id).
+SendName = Annotated[StrictStr, Field(pattern=NON_BLANK_PATTERN)]
 
 
 class _Request(BaseModel):
@@ -42,8 +67,8 @@ class LintRequest(_Request):
                     "image, deadline, variables, ...)",
         examples=["【好店】新品上市，全场五折。回T退订"])
     channel: StrictStr = Field(examples=["jd.sms"])
-    at: dt.datetime | None = Field(None, description="when it is to be sent; without an offset, Asia/Shanghai")
-    via_template: bool | None = Field(None, description="the text is a template body the platform completes")
+    at: IsoDateTime | None = Field(None, description="when it is to be sent; without an offset, Asia/Shanghai")
+    via_template: StrictBool | None = Field(None, description="the text is a template body the platform completes")
 
 
 class LintResponse(BaseModel):
@@ -69,12 +94,12 @@ class EligibilityResponse(BaseModel):
 class SendModel(_Request):
     """One message to one recipient (the library's `Send`)."""
 
-    channel: StrictStr = Field(examples=["jd.sms"])
-    message_class: StrictStr = Field(examples=["marketing"])
-    merchant: StrictStr
-    recipient: StrictStr
-    at: dt.datetime = Field(description="send time; without an offset, Asia/Shanghai")
-    id: StrictStr | None = Field(None, description="caller's id of the send")
+    channel: SendName = Field(examples=["jd.sms"])
+    message_class: SendName = Field(examples=["marketing"])
+    merchant: SendName
+    recipient: SendName
+    at: IsoDateTime = Field(description="send time; without an offset, Asia/Shanghai")
+    id: SendName | None = Field(None, description="caller's id of the send")
 
 
 class ReserveRequest(_Request):
@@ -98,7 +123,7 @@ class ScheduleSendModel(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     channel: StrictStr = Field(examples=["jd.sms"])
-    at: dt.datetime = Field(description="requested send time; without an offset, Asia/Shanghai")
+    at: IsoDateTime = Field(description="requested send time; without an offset, Asia/Shanghai")
 
 
 class ScheduleRequest(_Request):
