@@ -180,6 +180,9 @@ class Matcher:
         if grouped:
             self._automaton.make_automaton()
         self._has_terms = bool(grouped)
+        # Longest folded term: a hit can only be contained in an accepted hit starting at most
+        # this far before it (bounds the containment check on texts with many hits).
+        self._max_term_len = max(map(len, grouped), default=0)
         # jieba learns the CJK terms so that a lexicon term is one word in its segmentation.
         self._jieba_words = frozenset(f for f in grouped if any(ord(c) > 0x2E80 for c in f))
         self._confirm = functools.lru_cache(maxsize=1 << 16)(self._confirm_uncached)
@@ -292,18 +295,28 @@ class Matcher:
         if len(candidates) > 1:
             # Longest first, so that containers are decided before what they contain.
             candidates.sort(key=_longest_first)
-        accepted: dict[str, list[tuple[int, int]]] = {}
+        # Accepted spans per lexicon as {start: longest end}. A container is at most
+        # `_max_term_len` long, so with many accepted spans only the starts in
+        # [end - _max_term_len, start] are looked up: linear, not quadratic, in the hits.
+        accepted: dict[str, dict[int, int]] = {}
+        max_len = self._max_term_len
         hits: list[Hit] = []
         for start, end, term in candidates:
             spans = accepted.get(term.lexicon)
             if spans is None:
-                spans = accepted[term.lexicon] = []
+                spans = accepted[term.lexicon] = {}
             else:
                 contained = False
-                for s, e in spans:
-                    if s <= start and end <= e:
-                        contained = True
-                        break
+                if len(spans) <= 8:
+                    for s, e in spans.items():
+                        if s <= start and end <= e:
+                            contained = True
+                            break
+                else:
+                    for s in range(max(0, end - max_len), start + 1):
+                        if spans.get(s, -1) >= end:
+                            contained = True
+                            break
                 if contained:
                     continue
             if term.entry.ambiguous:
@@ -316,7 +329,8 @@ class Matcher:
                 hi = min(n, end + CONFIRM_WINDOW)
                 if not self._confirm(folded[lo:hi], start - lo, end - lo):
                     continue
-            spans.append((start, end))
+            if spans.get(start, -1) < end:
+                spans[start] = end
             if origin is None:
                 hits.append(Hit(start, end, text[start:end], *term.hit_fields))
             else:
