@@ -28,11 +28,16 @@ class Decision:
             non-blocking ones; a fail-open ledger adds a warning when its store failed.
         retry_after: when denied, the earliest time (timezone-aware) at which the same send
             would pass given the sends recorded so far; None when allowed or never.
+        degraded: True when the store could not be asked and a ``fail_open`` ledger let the
+            send through *undecided*: ``allowed`` is then True, nothing was counted, and
+            ``violations`` holds the ``frequency-ledger-unavailable`` warning. Always False
+            on a fail-closed ledger (the default), which raises instead.
     """
 
     allowed: bool
     violations: list[Finding] = field(default_factory=list)
     retry_after: datetime | None = None
+    degraded: bool = False
 
 
 def check_template(cap: Cap) -> None:

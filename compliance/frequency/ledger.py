@@ -34,10 +34,15 @@ class Ledger:
         store: where counts live (`MemoryStore`, `SqliteStore`, `RedisStore`); see `open`.
         caps: the caps to enforce (built from rule files by the rules compiler). Rule ids must
             be unique: they name the stored counts.
-        fail_open: when the store fails (unreachable, locked), return ``allowed=True`` with a
-            warning finding (rule ``frequency-ledger-unavailable``) instead of raising
-            `LedgerError`. Off by default: a ledger that cannot count must not let sends through
-            silently; turn it on only where a missed cap costs less than a blocked send.
+        fail_open: when the store fails (unreachable, timed out, locked, disk full), return
+            ``Decision(allowed=True, degraded=True)`` with a warning finding (rule
+            ``frequency-ledger-unavailable``) and log a warning, instead of raising. Such a send
+            is not counted, so caps can be exceeded while the store is down. Off by default
+            (fail-closed): every store failure raises `LedgerUnavailableError` or
+            `LedgerLockedError` (both `LedgerError`, a `ComplianceError`) naming the store and
+            what failed, and no send is allowed without a decision. Turn it on only where a
+            missed cap costs less than a blocked send. A ledger recovers by itself when its
+            store comes back (no reopen needed).
 
     A `Ledger` is thread-safe. Use it as a context manager or call `close`.
     """
@@ -58,7 +63,8 @@ class Ledger:
         * ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``,
           ``sqlite:///:memory:`` — embedded, durable; query ``?busy_timeout=SECONDS``.
         * ``redis://host:port/db`` (also ``rediss://``, ``unix://``) — shared by several
-          processes or hosts; query ``?prefix=KEYPREFIX`` (default ``freq:``).
+          processes or hosts; query ``?prefix=KEYPREFIX`` (default ``freq:``) and
+          ``?socket_timeout=SECONDS`` (default 5: the longest a call waits for Redis).
 
         Raises `LedgerURLError` for anything else.
         """
@@ -90,7 +96,7 @@ class Ledger:
             if not self.fail_open:
                 raise
             log.warning("frequency ledger unavailable, failing open for %d sends: %s", len(batch), exc)
-            return [Decision(True, [unavailable(exc)], None) for _ in batch]
+            return [Decision(True, [unavailable(exc)], None, degraded=True) for _ in batch]
         return [
             self._decision(send, checks, next(evaluations)) if checks else Decision(True)
             for send, checks in zip(batch, plans)
@@ -173,7 +179,7 @@ class Ledger:
             if not self.fail_open:
                 raise
             log.warning("frequency ledger unavailable, failing open: %s", exc)
-            return Decision(True, [unavailable(exc)], None)
+            return Decision(True, [unavailable(exc)], None, degraded=True)
         return self._decision(send, checks, evaluation)
 
     def _decision(self, send: Send, checks: Sequence[Check], evaluation: Evaluation) -> Decision:

@@ -7,6 +7,14 @@ each key expires when the last window that reads it closes. Times are the caller
 send's ``at``), never Redis's clock, so archives can be replayed through the same code.
 
 The store is fail-closed: any Redis error raises `LedgerUnavailableError`; never "allowed".
+A command is never retried: a reservation whose reply was lost (the connection broke or timed
+out after the script was sent) may have been counted once, and is never counted twice — a
+retry could not know whether the first attempt ran. The caller got an error, so it did not
+send: the ledger can over-count such a send by one, never under-count. Every command is
+bounded by ``socket_timeout`` (5 s; ``?socket_timeout=SECONDS`` in the URL), so a server that
+accepts but never answers (stopped, overloaded, a black-holed route) fails the call instead
+of hanging it. After a fault the next call reconnects: a restarted server is used again
+without reopening the ledger.
 """
 
 from __future__ import annotations
@@ -14,8 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis as redis_client
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from compliance.frequency.errors import LedgerUnavailableError
 from compliance.frequency.plan import Check
@@ -40,14 +51,20 @@ class RedisStore(Store):
     """
 
     def __init__(self, url: str, *, prefix: str = "freq:", socket_timeout: float = 5.0) -> None:
-        self.url = url
+        self.url = redact(url)  # for messages and logs: never the password
         self.prefix = prefix
         try:
             self._client = redis_client.Redis.from_url(
-                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout,
+                # No retry (redis-py would re-send a script whose reply was lost: counted twice).
+                retry=Retry(NoBackoff(), 0), retry_on_error=[],
             )
-        except (ValueError, redis_client.RedisError) as exc:
-            raise LedgerUnavailableError(f"cannot use Redis ledger {url!r}: {exc}") from exc
+        except (ValueError, TypeError, redis_client.RedisError) as exc:
+            raise LedgerUnavailableError(f"cannot use Redis ledger {self.url!r}: {exc}") from exc
+        # A ``?socket_timeout=`` in the URL wins over the argument.
+        self.socket_timeout = float(
+            self._client.connection_pool.connection_kwargs.get("socket_timeout") or socket_timeout
+        )
         self._reserve = self._client.register_script(_script("reserve.lua"))
         self._release = self._client.register_script(_script("release.lua"))
 
@@ -94,7 +111,7 @@ class RedisStore(Store):
         try:
             reply = self._reserve(keys=keys, args=args)
         except redis_client.RedisError as exc:
-            raise LedgerUnavailableError(f"Redis ledger {self.url!r} failed: {exc}") from exc
+            raise self._failure("reserve" if record else "peek", exc) from exc
         return self._evaluation(reply)
 
     def evaluate_many(self, items: Sequence[BatchItem]) -> list[Evaluation]:
@@ -110,7 +127,7 @@ class RedisStore(Store):
                 self._reserve(keys=keys, args=args, client=pipe)
             replies = pipe.execute()
         except redis_client.RedisError as exc:
-            raise LedgerUnavailableError(f"Redis ledger {self.url!r} failed: {exc}") from exc
+            raise self._failure(f"reserve_many of {len(items)} send(s)", exc) from exc
         return [self._evaluation(reply) for reply in replies]
 
     def release(self, marker: Marker, checks: Sequence[Check]) -> bool:
@@ -126,7 +143,34 @@ class RedisStore(Store):
         try:
             return bool(self._release(keys=keys, args=args))
         except redis_client.RedisError as exc:
-            raise LedgerUnavailableError(f"Redis ledger {self.url!r} failed: {exc}") from exc
+            raise self._failure("release", exc) from exc
+
+    def _failure(self, action: str, exc: redis_client.RedisError) -> LedgerUnavailableError:
+        """The error for a failed command: which store, what was asked, what went wrong."""
+        if isinstance(exc, redis_client.TimeoutError):
+            what = f"got no answer within the {self.socket_timeout:g} s socket timeout"
+        elif isinstance(exc, redis_client.ConnectionError):
+            what = "could not reach Redis or lost the connection"
+        else:
+            what = "was refused by Redis"
+        if isinstance(exc, (redis_client.ConnectionError, redis_client.TimeoutError)):
+            outcome = ("nothing was decided; a request that reached Redis before the failure "
+                       "may have been counted once, never twice")
+        else:
+            outcome = "nothing was decided or recorded"
+        return LedgerUnavailableError(
+            f"Redis ledger {self.url!r}: {action} {what} ({type(exc).__name__}: {exc}); {outcome}"
+        )
 
     def close(self) -> None:
         self._client.close()
+
+
+def redact(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))

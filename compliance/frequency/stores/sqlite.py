@@ -8,6 +8,7 @@ the write lock is taken before the counts are read, so two writers can never bot
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -33,6 +34,8 @@ CREATE TABLE IF NOT EXISTS reservations (
     marker TEXT NOT NULL PRIMARY KEY, expires INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+
+log = logging.getLogger(__name__)
 
 # Transactions between deletions of expired rows (per connection).
 _SWEEP_EVERY = 4096
@@ -62,8 +65,9 @@ class SqliteStore(Store):
         with self._shared_lock:
             try:
                 self._connection().executescript(_SCHEMA)
-            except sqlite3.Error as exc:
-                raise _translate(exc, path) from exc
+            except (sqlite3.Error, LedgerError) as exc:
+                self.close()  # a failed open must not keep the file open
+                raise (_translate(exc, path) if isinstance(exc, sqlite3.Error) else exc) from exc
 
     # -- connections ------------------------------------------------------------------------
 
@@ -75,11 +79,15 @@ class SqliteStore(Store):
                 isolation_level=None,  # we issue BEGIN/COMMIT ourselves
                 check_same_thread=False,  # close() may run in another thread
             )
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             if not self._in_memory:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
+            conn.close()  # a failed open must not keep the file open
             raise _translate(exc, self.path) from exc
         with self._all_lock:
             self._all.append(conn)
@@ -114,7 +122,10 @@ class SqliteStore(Store):
                 conn.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # SQLite rolls back a transaction it could not finish on its own
                 if isinstance(exc, sqlite3.Error):
                     raise _translate(exc, self.path) from exc
                 raise
@@ -184,15 +195,21 @@ class SqliteStore(Store):
             return True
 
     def _maybe_sweep(self, at_us: int) -> None:
+        """Now and then delete expired rows. Runs after the reservation committed, so a
+        failure here (locked, disk full) is logged, not raised: raising would tell the caller
+        "not decided" about a send that was recorded."""
         local = self._local
         local.transactions = getattr(local, "transactions", 0) + 1
         if local.transactions % _SWEEP_EVERY:
             return
         horizon = sweep_horizon_us(at_us)
-        with self._transaction(immediate=True) as conn:
-            conn.execute("DELETE FROM counts WHERE expires <= ?", (horizon,))
-            conn.execute("DELETE FROM events WHERE expires <= ?", (horizon,))
-            conn.execute("DELETE FROM reservations WHERE expires <= ?", (horizon,))
+        try:
+            with self._transaction(immediate=True) as conn:
+                conn.execute("DELETE FROM counts WHERE expires <= ?", (horizon,))
+                conn.execute("DELETE FROM events WHERE expires <= ?", (horizon,))
+                conn.execute("DELETE FROM reservations WHERE expires <= ?", (horizon,))
+        except LedgerError as exc:
+            log.warning("SQLite ledger %r: deleting expired counts failed, retried later: %s", self.path, exc)
 
     def close(self) -> None:
         self._closed = True
@@ -238,7 +255,15 @@ def _translate(exc: sqlite3.Error, path: str) -> LedgerError:
             f"SQLite ledger {path!r} stayed locked by another writer beyond the busy timeout "
             f"({text}); nothing was recorded"
         )
-    return LedgerUnavailableError(f"SQLite ledger {path!r} failed: {text}; nothing was recorded")
+    hint = ""
+    if "unable to open" in text or "readonly" in text or "read-only" in text:
+        hint = (" (the file and its directory must exist and be writable: SQLite creates "
+                f"{os.path.basename(path) or path}-wal and -shm beside it)")
+    elif "not a database" in text or "malformed" in text:
+        hint = " (the file is damaged or not a ledger; restore it from a backup or start a new one)"
+    elif "full" in text:
+        hint = " (free space, then retry: the ledger is consistent)"
+    return LedgerUnavailableError(f"SQLite ledger {path!r} failed: {text}{hint}; nothing was recorded")
 
 
 class _NoLock:
