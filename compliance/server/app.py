@@ -24,6 +24,7 @@ from fastapi import FastAPI, Query
 
 from compliance import __version__
 from compliance.errors import ComplianceError, did_you_mean
+from compliance.server.bodies import JsonBodyMiddleware
 from compliance.server.defaults import DEFAULT_LEDGER, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_S
 from compliance.server.errors import ApiError, install_handlers, library_error
 from compliance.server.limits import BodyLimitMiddleware, TimeoutMiddleware
@@ -47,14 +48,16 @@ _T = TypeVar("_T")
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    descriptions = {400: "bad input (malformed JSON, facts or send that do not fit)", 404: "unknown channel or ledger",
-                    413: "request body over the size limit", 422: "request body does not match the schema",
+    descriptions = {400: "bad input: not strict JSON (malformed, not UTF-8, NaN, lone surrogates, nested "
+                         "too deep), or facts that do not fit the channel's pack", 404: "unknown channel or ledger",
+                    413: "request body over the size limit", 415: "request body is not application/json",
+                    422: "request body does not match the schema",
                     500: "internal error", 501: "not supported by this engine or server configuration",
                     503: "ledger unavailable", 504: "request took longer than the time limit"}
     return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}
 
 
-_COMMON = (400, 404, 413, 422, 500, 504)
+_COMMON = (400, 404, 413, 415, 422, 500, 504)
 
 
 class ServiceState:
@@ -115,7 +118,9 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
                   description="Lint Chinese marketing messages, decide eligibility, reserve frequency caps.")
     app.state.compliance = state
     install_handlers(app)
-    # Added last = outermost: the time limit covers reading the body too.
+    # Added last = outermost: the time limit covers reading the body too; the size limit comes
+    # before the JSON checks, which read a bounded, buffered body.
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     app.add_middleware(TimeoutMiddleware, timeout_s=request_timeout_s)
 

@@ -103,6 +103,8 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            code = "malformed_json"  # FastAPI's answer when its JSON parser raises something else
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 

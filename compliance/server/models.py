@@ -7,6 +7,7 @@ mappings, `Send`) before calling the engine.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
@@ -16,6 +17,9 @@ LEDGER_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 #: A name the ledger accepts: at least one character that is not blank (it strips blanks the way
 #: ``str.strip`` does, which also removes the separators U+001C..U+001F).
 NON_BLANK_PATTERN = r"[^\s\x1c-\x1f]"
+
+
+_YEAR = re.compile(r"(19[7-9][0-9]|2[0-9]{3})-")
 
 
 def _iso_datetime(value: Any) -> Any:
@@ -28,14 +32,22 @@ def _iso_datetime(value: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise ValueError("expected an ISO 8601 date-time string")
+    if not _YEAR.match(value):
+        raise ValueError("expected an ISO 8601 date-time in the years 1970 to 2999")
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError:
         raise ValueError("expected an ISO 8601 date-time such as 2026-03-02T10:00:00+08:00") from None
 
 
-#: A date-time in a request: ISO 8601 text; without an offset it means Asia/Shanghai.
-IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
+#: Years a request's date-time may have. Send times are the present give or take a few years;
+#: the bound keeps the ledger's and schedule's calendar arithmetic (next day, 2-day windows,
+#: time-zone shifts) far from datetime's year-1 and year-9999 edges, where it overflows.
+DATETIME_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-"
+
+#: A date-time in a request: ISO 8601 text, year 1970 to 2999; without an offset, Asia/Shanghai.
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime),
+                        Field(json_schema_extra={"pattern": DATETIME_PATTERN})]
 #: A non-blank name in a send (channel, class, merchant, recipient, id).
 SendName = Annotated[StrictStr, Field(pattern=NON_BLANK_PATTERN)]
 
