@@ -301,7 +301,7 @@ class Engine:
     # copy --------------------------------------------------------------------------------
 
     def lint(self, message: str | Mapping[str, Any], channel: str, *, at: dt.datetime | None = None,
-             via_template: bool | None = None) -> "LintReport":
+             via_template: bool | None = None, max_chars: int | None = None) -> "LintReport":
         """Check a message's copy against the channel's copy rules.
 
         Args:
@@ -312,11 +312,24 @@ class Engine:
             at: when the message is to be sent (rules about deadlines read it).
             via_template: True when the text is a template body that the platform completes
                 with signature and opt-out (JD-SMS-10 applies, JD-SMS-26 does not).
+            max_chars: the largest message scanned, in characters over all text fields
+                (default: the engine's ``max_message_chars``, else
+                `compliance.lint.MAX_MESSAGE_CHARS`, 1,000,000). A longer message is not
+                scanned: the report denies it with one ``message-too-large`` finding.
 
         Returns a `LintReport`: ``report.ok``, ``report.findings`` (spans point into each
-        field's original text).
+        field's original text). Raises `FactError` for a malformed message, including text
+        with a lone surrogate (not valid Unicode).
         """
-        return self.lint_program(self.program(channel), message, at=at, via_template=via_template)
+        from compliance.lint import MAX_MESSAGE_CHARS, screen_message
+
+        program = self.program(channel)
+        if max_chars is None:
+            max_chars = getattr(self, "max_message_chars", MAX_MESSAGE_CHARS)
+        screened = screen_message(channel, message, max_chars)
+        if screened is not None:
+            return screened
+        return self.lint_program(program, message, at=at, via_template=via_template)
 
     def lint_program(self, program: Program, message: str | Mapping[str, Any], *, at: dt.datetime | None = None,
                      via_template: bool | None = None) -> "LintReport":
