@@ -20,7 +20,7 @@ from compliance import ast
 from compliance.errors import Diagnostic, RulesError, did_you_mean, source_line
 from compliance.evaluator import Env, evaluate, format_value, is_constant
 from compliance.findings import CATEGORIES
-from compliance.functions import REGISTRY, SignatureError
+from compliance.functions import REGISTRY, SignatureError, pattern_problem
 from compliance.model import CheckedPack, CheckedRule, FactField, FactSchema, FrequencySpec, Param
 from compliance.types import (
     ANY,
@@ -879,6 +879,9 @@ class _ExprChecker:
                 self._fail(problem, expr.args[0].pos if expr.args else expr.pos)
         if fn.name == "matches" and len(expr.args) == 2:
             pattern = evaluate(expr.args[1], Env({}, self.pack.values))
+            problem = pattern_problem(pattern)
+            if problem:
+                self._fail(f"regular expression refused: {problem}", expr.args[1].pos)
             try:
                 regex.compile(pattern)
             except regex.error as exc:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance import ast
+from compliance.errors import ComplianceError
 from compliance.checker import HIT_FIELDS
 from compliance.evaluator import format_plain
 from compliance.functions import REGISTRY
@@ -32,8 +33,9 @@ _BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": 
            ">=": ">=", "in": "in", "not_in": "not in", "and": "and", "or": "or"}
 
 
-class CompileError(Exception):
-    """The compiler met something the checker should have rejected (a bug, not user error)."""
+class CompileError(ComplianceError):
+    """The compiler met something the checker should have rejected, or Python refused the
+    generated source (a bug, not user error: the parser's limits should prevent it)."""
 
 
 @dataclass
@@ -125,7 +127,8 @@ class _Codegen:
                     raise CompileError(f"unknown operator {op!r}")
                 return f"({self.expr(left, bound)} {_BINARY[op]} {self.expr(right, bound)})"
             case ast.SetLiteral(items=items):
-                return f"frozenset(({', '.join(self.expr(i, bound) for i in items)}{',' if len(items) == 1 else ''}))"
+                # one bracket per level (not ``frozenset((…))``): CPython allows 200 nested brackets
+                return f"_set({', '.join(self.expr(i, bound) for i in items)})"
             case ast.ListLiteral(items=items):
                 return f"({', '.join(self.expr(i, bound) for i in items)}{',' if len(items) == 1 else ''})"
         raise CompileError(f"cannot compile {type(e).__name__}")
@@ -389,7 +392,7 @@ def runtime_namespace() -> dict[str, Any]:
     # cache may reach this point before anything else imported them.
     from compliance.analyzer.primitives import hits_by_lexicon, platform_filter
 
-    namespace: dict[str, Any] = {"__builtins__": {"frozenset": frozenset}, "_fmt": format_plain}
+    namespace: dict[str, Any] = {"__builtins__": {"frozenset": frozenset}, "_fmt": format_plain, "_set": _set}
     for name, fn in REGISTRY.items():
         namespace[f"_fn_{name}"] = fn.impl
     namespace["_lexicons_of"] = hits_by_lexicon
@@ -397,6 +400,16 @@ def runtime_namespace() -> dict[str, Any]:
     return namespace
 
 
+def _set(*items: Any) -> frozenset:
+    """A set literal with items computed at run time."""
+    return frozenset(items)
+
+
 def compile_source(compiled: CompiledSource, filename: str) -> Any:
-    """The code object of generated source."""
-    return compile(compiled.source, filename, "exec")
+    """The code object of generated source; raises `CompileError` if Python refuses it."""
+    try:
+        return compile(compiled.source, filename, "exec")
+    except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError) as exc:
+        where = f" (generated line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+        raise CompileError(f"{filename}: Python refused the generated code{where}: "
+                           f"{type(exc).__name__}: {exc}") from None

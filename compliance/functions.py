@@ -170,6 +170,69 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 _PATTERNS: dict[str, Any] = {}
 
+#: Longest pattern `matches()` accepts, in characters.
+MAX_PATTERN_CHARS = 1000
+#: Largest product of counted repeats along one nesting chain (``(a{100}){100}`` is 10,000):
+#: the `regex` module expands counted repeats when compiling, so ``(?:x{65535}){65535}``
+#: would exhaust memory before any time-out could apply.
+MAX_PATTERN_REPEAT = 1000
+
+_QUANTIFIER = regex.compile(r"\{(\d*)(?:,(\d*))?\}")
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why a `matches()` pattern is refused before compiling it (too long, repeats too large), or None.
+
+    A conservative scan, not a regex parser: counted repeats ``{m}``, ``{m,n}`` multiply along
+    group nesting; character classes and escapes are skipped.
+    """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        return f"pattern has {len(pattern):,} characters; the limit is {MAX_PATTERN_CHARS:,}"
+    frames: list[list[int]] = [[1, 1]]  # per open group: [largest cost inside, cost of the last item]
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        frame = frames[-1]
+        if ch == "\\":
+            i += 2
+            if i - 1 < len(pattern) and pattern[i - 1] in "pPNxuUgk" and pattern[i : i + 1] in ("{", "<"):
+                close = pattern.find("}" if pattern[i] == "{" else ">", i)
+                i = len(pattern) if close < 0 else close + 1
+            frame[1] = 1
+            continue
+        if ch == "[":
+            depth, i = 1, i + 1
+            while i < len(pattern) and depth:
+                if pattern[i] == "\\":
+                    i += 1
+                elif pattern[i] == "[":
+                    depth += 1
+                elif pattern[i] == "]" and depth and pattern[i - 1] != "[":
+                    depth -= 1
+                i += 1
+            frame[1] = 1
+            continue
+        if ch == "(":
+            frames.append([1, 1])
+        elif ch == ")" and len(frames) > 1:
+            inner = frames.pop()[0]
+            frames[-1][1] = inner
+            frames[-1][0] = max(frames[-1][0], inner)
+        elif ch == "{" and (m := _QUANTIFIER.match(pattern, i)) and (m.group(1) or m.group(2)):
+            counts = [c for c in m.groups() if c]
+            count = max(int(c) if len(c) < 7 else 10**7 for c in counts)
+            frame[1] *= max(count, 1)
+            frame[0] = max(frame[0], frame[1])
+            if frame[0] > MAX_PATTERN_REPEAT:
+                return (f"counted repeats multiply to more than {MAX_PATTERN_REPEAT:,} "
+                        f"(at {m.group(0)!r}); use + or * for long runs")
+            i = m.end()
+            continue
+        elif ch not in "*+?|":
+            frame[1] = 1
+        i += 1
+    return None
+
 
 def compile_pattern(pattern: str) -> Any:
     """A compiled `regex` pattern (cached); raises `regex.error` for a bad one."""
@@ -180,8 +243,18 @@ def compile_pattern(pattern: str) -> Any:
 
 
 def matches(text: str, pattern: str) -> bool:
-    """Does the `regex` pattern occur in text? Bounded by `REGEX_TIMEOUT_SECONDS`."""
-    return compile_pattern(pattern).search(text, timeout=REGEX_TIMEOUT_SECONDS) is not None
+    """Does the `regex` pattern occur in text? Bounded by `REGEX_TIMEOUT_SECONDS`.
+
+    A search that runs out of time raises `EvaluationError` naming the pattern: the rule then
+    fails with an error instead of deciding (callers treat that as no verdict, never a pass).
+    """
+    try:
+        return compile_pattern(pattern).search(text, timeout=REGEX_TIMEOUT_SECONDS) is not None
+    except TimeoutError:
+        from compliance.errors import EvaluationError
+
+        raise EvaluationError(f"matches(): pattern {pattern[:80]!r} ran longer than {REGEX_TIMEOUT_SECONDS:g} s "
+                              f"on a text of {len(text):,} characters (catastrophic backtracking?)") from None
 
 
 def _moment(value: dt.date | dt.datetime) -> dt.datetime:

@@ -15,14 +15,29 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from compliance import ast
-from compliance.errors import Diagnostic, RulesSyntaxError, did_you_mean, source_line
+from compliance.errors import Diagnostic, RulesError, RulesSyntaxError, did_you_mean, source_line
 
 GRAMMAR_PATH = Path(__file__).with_name("rules.lark")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+#: Longest rules file accepted, in characters (the built-in packs total about 50,000). Parsing
+#: runs at roughly 0.1–0.3 MB/s, so this keeps loading a hostile file to seconds.
+MAX_SOURCE_CHARS = 1_000_000
+
+#: Deepest nesting of expressions (each operator, call, collection, and item type is a level).
+#: Checking, folding and the generated Python recurse once per level; CPython itself refuses
+#: source nested more than 200 brackets deep, so the limit keeps every later stage safe.
+MAX_NESTING = 100
+
+#: Parse-tree nodes that nest: one level each.
+_NESTING_NODES = frozenset({
+    "or_", "and_", "not_", "compare", "in_", "not_in", "binary", "neg", "attribute", "call",
+    "set_literal", "list_literal", "type",
+})
 
 #: Words the grammar reserves; used for did-you-mean on a misspelt keyword.
 KEYWORDS = (
@@ -104,45 +119,112 @@ def _literal_word(terminal: str) -> str:
 
 
 def parse_text(text: str, file: str = "<string>") -> ast.RulesFile:
-    """Parse rules text. Raises `RulesSyntaxError` with positions on bad input."""
+    """Parse rules text. Raises `RulesSyntaxError` with positions on bad input.
+
+    Besides syntax, this enforces the limits every later stage relies on: at most
+    `MAX_SOURCE_CHARS` characters and expressions nested at most `MAX_NESTING` levels.
+    """
+    _check_size(text, file)
     try:
         tree = _lark().parse(text, start="start")
+        _check_nesting(tree, text, file)
         packs = _ToAst(file, text).transform(tree)
     except UnexpectedInput as exc:
         raise RulesSyntaxError([_syntax_diagnostic(exc, text, file)]) from None
     except VisitError as exc:
-        inner = exc.orig_exc
-        if isinstance(inner, _AstError):
-            raise RulesSyntaxError([_token_diagnostic(inner, text, file)]) from None
-        raise
+        raise _visit_error(exc, text, file) from None
     return ast.RulesFile(path=file, packs=tuple(packs))
+
+
+def read_source(path: str | Path) -> str:
+    """The text of a rules file; bytes that are not UTF-8 are a `RulesSyntaxError` at their line."""
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        pos = ast.Pos(str(path), line, column, line, column + 1)
+        shown = data[line_start : data.find(b"\n", exc.start) if b"\n" in data[exc.start :] else len(data)]
+        raise RulesSyntaxError([Diagnostic(
+            f"not UTF-8 text: {exc.reason} (byte 0x{data[exc.start]:02x} at offset {exc.start})", pos,
+            "save the file as UTF-8", shown.decode("utf-8", "replace"))]) from None
 
 
 def parse_file(path: str | Path) -> ast.RulesFile:
     """Parse a rules file from disk."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        pos = ast.Pos(str(path), 1, 1, 1, 1)
-        raise RulesSyntaxError([Diagnostic(f"not UTF-8 text: {exc.reason} at byte {exc.start}", pos)]) from None
-    return parse_text(text, str(path))
+    return parse_text(read_source(path), str(path))
+
+
+def _check_size(text: str, file: str) -> None:
+    if len(text) > MAX_SOURCE_CHARS:
+        pos = ast.Pos(file, 1, 1, 1, 1)
+        raise RulesSyntaxError([Diagnostic(
+            f"rules file has {len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,}", pos,
+            "split the packs over several files")])
+
+
+def _check_nesting(tree: Tree, text: str, file: str, line_offset: int = 0, column_offset: int = 0) -> None:
+    """Reject expressions nested deeper than `MAX_NESTING` (walks the tree without recursion).
+
+    The error points at the start of the outermost expression that is too deep.
+    """
+    stack: list[tuple[Any, int, Any]] = [(tree, 0, None)]
+    while stack:
+        node, depth, root = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        if node.data in _NESTING_NODES:
+            depth += 1
+            root = root if root is not None else node
+            if depth > MAX_NESTING:
+                line = getattr(root.meta, "line", 1)
+                column = getattr(root.meta, "column", 1)
+                col = column + (column_offset if line == 1 else 0)
+                pos = ast.Pos(file, line + line_offset, col, line + line_offset, col + 1)
+                raise RulesSyntaxError([Diagnostic(
+                    f"expression nested deeper than {MAX_NESTING} levels", pos,
+                    "split it over several rules or `when` clauses; a long chain of `or ==` "
+                    "is better written `x in {…}`", source_line(text, line) if not line_offset else None)])
+        stack.extend((child, depth, root) for child in node.children)
+
+
+def _visit_error(exc: VisitError, text: str, file: str) -> RulesSyntaxError:
+    """A positioned error for anything that failed while building the AST."""
+    inner = exc.orig_exc
+    if isinstance(inner, _AstError):
+        return RulesSyntaxError([_token_diagnostic(inner, text, file)])
+    if isinstance(inner, RulesError):  # a message hole: give its diagnostics their source line
+        return RulesSyntaxError([Diagnostic(d.message, d.pos, d.hint, d.source_line or source_line(text, d.pos.line))
+                                 for d in inner.diagnostics])
+    obj = exc.obj
+    meta = obj.meta if isinstance(obj, Tree) else obj
+    line = getattr(meta, "line", None) or 1
+    column = getattr(meta, "column", None) or 1
+    pos = ast.Pos(file, line, column, line, column + 1)
+    what = exc.rule if isinstance(exc.rule, str) else "this"
+    return RulesSyntaxError([Diagnostic(f"cannot read {what.rstrip('_')}: {inner}", pos, None,
+                                        source_line(text, line))])
 
 
 def parse_expression(text: str, file: str = "<expr>", line: int = 1, column: int = 1) -> ast.Expr:
     """Parse one expression (used for ``{…}`` holes in messages, and by tests)."""
+    _check_size(text, file)
     try:
         tree = _lark().parse(text, start="expr")
+        _check_nesting(tree, text, file, line - 1, column - 1)
         return _ToAst(file, text, line - 1, column - 1).transform(tree)
     except UnexpectedInput as exc:
         diag = _syntax_diagnostic(exc, text, file)
+        diag = Diagnostic(diag.message.replace("unexpected end of file", "unexpected end of the value"), diag.pos,
+                          diag.hint)
         shifted = ast.Pos(file, diag.pos.line + line - 1, diag.pos.column + (column - 1 if diag.pos.line == 1 else 0),
                           diag.pos.end_line + line - 1, diag.pos.end_column + (column - 1 if diag.pos.line == 1 else 0))
         raise RulesSyntaxError([Diagnostic(diag.message, shifted, diag.hint)]) from None
     except VisitError as exc:
-        if isinstance(exc.orig_exc, _AstError):
-            raise RulesSyntaxError([_token_diagnostic(exc.orig_exc, text, file)]) from None
-        raise
+        raise _visit_error(exc, text, file) from None
 
 
 def _token_diagnostic(err: _AstError, text: str, file: str) -> Diagnostic:
@@ -183,6 +265,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         end = column + 1
         if char in "“”":
             hint = 'strings are written with ASCII double quotes "…"'
+        elif char == "\ufeff":
+            hint = "a byte-order mark (U+FEFF); save the file as UTF-8 without BOM"
+        elif char == "\x00":
+            hint = "a NUL byte: rules files are text"
         elif char == "=" and "COMPARE" in allowed:
             hint = "comparison is written '=='"
     elif isinstance(exc, UnexpectedEOF):
@@ -246,6 +332,9 @@ def _number(tok: Token) -> int | float:
         scale, raw = 10_000, raw[:-1]
     elif raw.endswith("k"):
         scale, raw = 1_000, raw[:-1]
+    if len(raw) > 30:
+        raise _AstError(f"number {str(tok)[:20]}… is too long ({len(raw)} digits)", tok,
+                        hint="numbers have at most 30 digits")
     if "." in raw:
         value = float(raw) * scale
         return int(value) if scale != 1 and value.is_integer() else value
@@ -257,7 +346,11 @@ def _duration(tok: Token) -> dt.timedelta:
 
     units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
     seconds = sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([dhms])", str(tok)))
-    return dt.timedelta(seconds=seconds)
+    try:
+        return dt.timedelta(seconds=seconds)
+    except OverflowError:
+        raise _AstError(f"duration {str(tok)[:20]} is too long", tok,
+                        hint="durations are at most 999999999 days") from None
 
 
 def _clock(tok: Token) -> dt.time:
