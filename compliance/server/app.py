@@ -19,15 +19,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import anyio
 from fastapi import FastAPI, Query
 
 from compliance import __version__
 from compliance.errors import ComplianceError, did_you_mean
 from compliance.server.bodies import JsonBodyMiddleware
-from compliance.server.defaults import DEFAULT_LEDGER, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_S
+from compliance.server.defaults import (
+    DEFAULT_LEDGER,
+    DEFAULT_MAX_ABANDONED,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_REQUEST_TIMEOUT_S,
+)
 from compliance.server.errors import ApiError, install_handlers, library_error
-from compliance.server.limits import BodyLimitMiddleware, TimeoutMiddleware
+from compliance.server.limits import AbandonedWork, BodyLimitMiddleware, TimeoutMiddleware
 from compliance.server.models import (
     EligibilityRequest,
     EligibilityResponse,
@@ -53,18 +57,19 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
                     413: "request body over the size limit", 415: "request body is not application/json",
                     422: "request body does not match the schema",
                     500: "internal error", 501: "not supported by this engine or server configuration",
-                    503: "ledger unavailable", 504: "request took longer than the time limit"}
+                    503: "ledger unavailable, or too many timed-out requests still running (overloaded)", 504: "request took longer than the time limit"}
     return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}
 
 
-_COMMON = (400, 404, 413, 415, 422, 500, 504)
+_COMMON = (400, 404, 413, 415, 422, 500, 503, 504)
 
 
 class ServiceState:
     """What the handlers share: the engine and the configured ledgers (opened on first use)."""
 
-    def __init__(self, engine: Any, ledgers: Mapping[str, str]) -> None:
+    def __init__(self, engine: Any, ledgers: Mapping[str, str], max_abandoned: int = DEFAULT_MAX_ABANDONED) -> None:
         self.engine = engine
+        self.work = AbandonedWork(max_abandoned)
         self.ledger_urls = dict(ledgers)
         self._ledgers: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -90,7 +95,8 @@ class ServiceState:
 
 def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
-               ledgers: str | Mapping[str, str] | None = None) -> FastAPI:
+               ledgers: str | Mapping[str, str] | None = None,
+               max_abandoned: int = DEFAULT_MAX_ABANDONED) -> FastAPI:
     """The compliance HTTP service.
 
     Args:
@@ -99,15 +105,17 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         request_timeout_s: requests still running after this get 504.
         ledgers: ledger URL(s) for /v1/reserve: one URL (named ``"default"``) or names → URLs.
             Requests pick one by name; they can never give a URL.
+        max_abandoned: while this many timed-out computations still run in the background, new
+            requests get 503 ``overloaded`` instead of starting more.
     """
     if engine is None:
         from compliance.engine import Engine
 
         engine = Engine()
-    if max_body_bytes <= 0 or request_timeout_s <= 0:
-        raise ValueError("max_body_bytes and request_timeout_s must be positive")
+    if max_body_bytes <= 0 or request_timeout_s <= 0 or max_abandoned <= 0:
+        raise ValueError("max_body_bytes, request_timeout_s and max_abandoned must be positive")
     urls = {DEFAULT_LEDGER: ledgers} if isinstance(ledgers, str) else dict(ledgers or {})
-    state = ServiceState(engine, urls)
+    state = ServiceState(engine, urls, max_abandoned)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -127,7 +135,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
     @app.post("/v1/lint", response_model=LintResponse, responses=_errors(*_COMMON), tags=["copy"])
     async def lint(body: LintRequest) -> dict[str, Any]:
         """Lint a message's copy for a channel."""
-        report = await _call(engine.lint, body.message, channel=body.channel, at=_aware(body.at),
+        report = await _call(state.work, engine.lint, body.message, channel=body.channel, at=_aware(body.at),
                              via_template=body.via_template)
         return {"ok": report.ok, "channel": report.channel, "findings": [_finding(f) for f in report.findings],
                 "fields": report.fields, "offsets": report.offsets}
@@ -136,11 +144,11 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
               tags=["eligibility"])
     async def eligibility(body: EligibilityRequest) -> dict[str, Any]:
         """May this shop/account use the channel, and with what grants?"""
-        decision = await _call(engine.eligibility, body.facts, channel=body.channel)
+        decision = await _call(state.work, engine.eligibility, body.facts, channel=body.channel)
         return {"eligible": decision.eligible, "unmet": [_finding(f) for f in decision.unmet],
                 "grants": decision.grants, "channel": decision.channel}
 
-    @app.post("/v1/reserve", response_model=ReserveResponse, responses=_errors(*_COMMON, 501, 503),
+    @app.post("/v1/reserve", response_model=ReserveResponse, responses=_errors(*_COMMON, 501),
               tags=["frequency"])
     async def reserve(body: ReserveRequest) -> dict[str, Any]:
         """Check every frequency cap for a send and record it if all pass (atomically)."""
@@ -155,7 +163,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
             raise ApiError(404, "unknown_ledger", f"no ledger named {name!r}" + (f"; did you mean {guess}?" if guess else ""),
                            {"ledger": name, "ledgers": sorted(state.ledger_urls)})
         send = _send(body.send.model_dump(exclude_none=True))
-        decision = await _call(lambda: state.ledger(name).reserve(send))
+        decision = await _call(state.work, lambda: state.ledger(name).reserve(send))
         return {"allowed": decision.allowed, "violations": [_finding(f) for f in decision.violations],
                 "retry_after": decision.retry_after, "ledger": name}
 
@@ -168,15 +176,15 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
             raise ApiError(501, "not_implemented", "this engine has no schedule rules support (Engine.schedule)")
         send = body.send.model_dump()
         send["at"] = _aware(body.send.at)
-        decision = await _call(method, send, facts=body.facts)
+        decision = await _call(state.work, method, send, facts=body.facts)
         return {"allowed": decision.allowed, "earliest": decision.earliest,
                 "reasons": [_finding(f) for f in decision.reasons], "channel": decision.channel}
 
-    @app.get("/v1/rules", response_model=RulesResponse, responses=_errors(404, 500, 504), tags=["rules"])
+    @app.get("/v1/rules", response_model=RulesResponse, responses=_errors(404, 500, 503, 504), tags=["rules"])
     async def rules(channel: str | None = Query(None, description="only the rules of this channel's pack")
                     ) -> dict[str, Any]:
         """Every rule (or one channel's), with ids, catalogue refs and explanations."""
-        infos = await _call(engine.rules, channel)
+        infos = await _call(state.work, engine.rules, channel)
         return {"channel": channel, "rules": [_rule(info) for info in infos]}
 
     @app.get("/healthz", response_model=HealthResponse, tags=["health"])
@@ -189,7 +197,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         """Ready when the engine has packs and every configured ledger opens."""
         from starlette.responses import JSONResponse
 
-        statuses = await _call(_ledger_statuses, state)
+        statuses = await _call(state.work, _ledger_statuses, state)
         channels = list(engine.channels)
         ready = bool(channels) and all(s != "error" for s in statuses.values())
         body = {"status": "ready" if ready else "not_ready", "channels": channels, "ledgers": statuses}
@@ -198,13 +206,14 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
     return app
 
 
-async def _call(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+async def _call(work: AbandonedWork, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     """Run blocking library code in a worker thread; library errors become structured errors.
 
-    ``abandon_on_cancel`` lets the request's time limit answer 504 without waiting for it.
+    The thread is abandoned on cancellation, so the request's time limit answers 504 without
+    waiting for it; `AbandonedWork` bounds how many such threads may still be running.
     """
     try:
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), abandon_on_cancel=True)
+        return await work.run(functools.partial(fn, *args, **kwargs))
     except ApiError:
         raise
     except Exception as exc:

@@ -6,3 +6,5 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_REQUEST_TIMEOUT_S = 5.0
 #: The ledger a reserve request uses when it names none (and the name of a lone ``--ledger URL``).
 DEFAULT_LEDGER = "default"
+#: Timed-out computations still running in the background before new requests get 503.
+DEFAULT_MAX_ABANDONED = 32

@@ -1,14 +1,20 @@
-"""Request limits as pure ASGI middleware: body size (413) and time per request (504).
-
-Both answer with the structured error body before the application has started a response.
+"""Request limits: body size (413) and time per request (504) as pure ASGI middleware, which
+answer with the structured error body before the application has started a response; and a
+bound on timed-out computations still running in the background (503).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from compliance.server.errors import send_error
+from compliance.server.errors import ApiError, send_error
+
+_T = TypeVar("_T")
 
 
 class BodyLimitMiddleware:
@@ -105,3 +111,45 @@ def _content_length(scope: Scope) -> int | None:
                 return None
     return None
 
+
+
+class AbandonedWork:
+    """Count computations a time-out abandoned that are still running, and refuse new work
+    (503 ``overloaded``) while there are ``limit`` of them.
+
+    A request over the time limit answers 504 at once, but its worker thread cannot be killed.
+    Abandoned threads do not hold the thread pool's tokens, so without this bound a store that
+    hangs would make every request leave one more thread behind, without end.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._lock = threading.Lock()
+
+    async def run(self, fn: Callable[[], _T]) -> _T:
+        """``fn()`` in a worker thread, abandoned (and counted until it ends) if cancelled."""
+        if self.count >= self.limit:
+            raise ApiError(503, "overloaded",
+                           f"{self.count} earlier requests that timed out are still running; try again later",
+                           {"abandoned": self.count, "limit": self.limit})
+        abandoned = finished = False
+
+        def work() -> _T:
+            nonlocal finished
+            try:
+                return fn()
+            finally:
+                with self._lock:
+                    finished = True
+                    if abandoned:
+                        self.count -= 1
+
+        try:
+            return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            with self._lock:
+                if not finished:
+                    abandoned = True
+                    self.count += 1
+            raise
