@@ -136,6 +136,8 @@ class _Plan(NamedTuple):
     message_defaults: dict[str, Any]
     rules: tuple[_RulePlan, ...]
     fact_names: frozenset[str]
+    #: facts outside `message` that copy rules read and that have no default ("poster.stages")
+    required: tuple[tuple[str, str], ...]
 
 
 _plans: dict[int, _Plan] = {}
@@ -161,9 +163,18 @@ def _plan(program: Program) -> _Plan:
                   program.copy_messages.get(rule.id), program.copy_fixes.get(rule.id), rule.title)
         for rule in program.copy_rules
     )
+    required = set()
+    for rule in program.copy_rules:
+        for path in rule.reads:
+            group = program.pack.facts.get(path[0])
+            if path[0] == "message" or len(path) != 2 or group is None or group.fields is None:
+                continue
+            fld = group.fields.get(path[1])
+            if fld is not None and not fld.has_default:
+                required.add((path[0], path[1]))
     key = id(program)
     plan = _Plan(weakref.ref(program, lambda _ref: _plans.pop(key, None)), defaults, rules,
-                 frozenset(program.pack.facts))
+                 frozenset(program.pack.facts), tuple(sorted(required)))
     with _plans_lock:
         _plans[key] = plan
     return plan
@@ -176,6 +187,11 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
     facts: dict[str, Any] = {}
     offsets: dict[str, int] = {}
     if isinstance(message, str):
+        if plan.required:  # a bare string cannot carry them (was a KeyError inside the rules)
+            needed = ", ".join(f"{group}.{name}" for group, name in plan.required)
+            raise FactError(f"the copy rules of {program.pack.name} also read {needed}: give the message "
+                            f"as a mapping of fields with these facts, e.g. {{\"body\": ..., "
+                            f"\"{plan.required[0][0]}\": {{...}}}}")
         fields, offsets = split_rendered(message, optout_phrases)
         extra: Mapping[str, Any] = {}
     elif isinstance(message, Mapping):
