@@ -25,6 +25,10 @@ from compliance.io.positions import FieldMap
 
 NodeKind = Literal["map", "seq", "str", "other", "null"]
 
+#: Deepest nesting of lists/mappings accepted in a structured copy file. Real copy files nest
+#: two or three levels; the limit keeps a hostile file from exhausting the Python stack.
+MAX_NESTING = 64
+
 
 @dataclass(slots=True)
 class Node:
@@ -76,6 +80,12 @@ class JsonScanner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ScanError(self.pos, f"nested deeper than {MAX_NESTING} levels")
 
     def parse(self) -> Node:
         """Parse the whole text as one JSON value."""
@@ -117,6 +127,12 @@ class JsonScanner:
         raise ScanError(self.pos, f"expected a JSON value, found {c!r}")
 
     def _object(self) -> Node:
+        self._enter()
+        node = self._object_body()
+        self.depth -= 1
+        return node
+
+    def _object_body(self) -> Node:
         start = self.pos
         self.pos += 1
         items: list[tuple[Node, Node]] = []
@@ -145,6 +161,12 @@ class JsonScanner:
             raise ScanError(self.pos, "expected ',' or '}' in object")
 
     def _array(self) -> Node:
+        self._enter()
+        node = self._array_body()
+        self.depth -= 1
+        return node
+
+    def _array_body(self) -> Node:
         start = self.pos
         self.pos += 1
         items: list[Node] = []
@@ -433,30 +455,79 @@ def yaml_tree(source: str) -> tuple[Node | None, list[tuple[int, int]]]:
 
     Raises:
         yaml.MarkedYAMLError: syntax errors (with marks).
-        ScanError: anchors/aliases or other constructs copy files do not use.
+        ScanError: nesting deeper than `MAX_NESTING`, recursive aliases, aliases expanding to
+            more values than twice the text's length, or other constructs copy files do not use.
     """
     import yaml
 
-    root = yaml.compose(source, Loader=yaml.SafeLoader)
+    loader = _BoundedLoader(source)
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
     spans: list[tuple[int, int]] = []
     if root is None:
         return None, spans
+    # An alias reuses its anchor's node, so the graph may be far bigger than the text
+    # ("billion laughs") or cyclic (``&a [*a]``): count the values produced and refuse cycles.
+    budget = [2 * len(source) + 1000]
+    active: set[int] = set()
 
-    def convert(node: yaml.Node) -> Node:
+    def convert(node: yaml.Node, depth: int) -> Node:
         s, e = node.start_mark.index, node.end_mark.index
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ScanError(s, "YAML aliases expand to far more values than the file holds "
+                               "(an alias bomb?); write the messages out instead of aliasing them")
         if isinstance(node, yaml.ScalarNode):
             spans.append((s, e))
             if node.tag == "tag:yaml.org,2002:null":
                 return Node("null", s, e, None)
             fmap = yaml_scalar_map(source, s, e, node.value, node.style)
             return Node("str", s, e, node.value, fmap)
-        if isinstance(node, yaml.SequenceNode):
-            return Node("seq", s, e, [convert(child) for child in node.value])
-        if isinstance(node, yaml.MappingNode):
-            return Node("map", s, e, [(convert(k), convert(v)) for k, v in node.value])
+        if depth >= MAX_NESTING:
+            raise ScanError(s, f"nested deeper than {MAX_NESTING} levels (counting what aliases expand to)")
+        if id(node) in active:
+            raise ScanError(s, "a YAML alias refers to a node that contains it (recursive alias)")
+        active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return Node("seq", s, e, [convert(child, depth + 1) for child in node.value])
+            if isinstance(node, yaml.MappingNode):
+                return Node("map", s, e, [(convert(k, depth + 1), convert(v, depth + 1)) for k, v in node.value])
+        finally:
+            active.discard(id(node))
         raise ScanError(s, f"unsupported YAML node {type(node).__name__}")
 
-    return convert(root), spans
+    return convert(root, 0), spans
+
+
+def _yaml_loader_base() -> type:
+    import yaml
+
+    return yaml.SafeLoader
+
+
+class _BoundedLoader(_yaml_loader_base()):  # type: ignore[misc]
+    """PyYAML's SafeLoader composing at most `MAX_NESTING` levels.
+
+    Only the composer is used: nodes, never Python objects, so tags such as
+    ``!!python/object`` are inert strings here. PyYAML composes recursively; a bound on depth
+    keeps a hostile file (``[[[[…`` ten thousand deep) from exhausting the stack.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise ScanError(self.peek_event().start_mark.index, f"nested deeper than {MAX_NESTING} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # --------------------------------------------------------------------------------------- TOML

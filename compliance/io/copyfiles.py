@@ -39,12 +39,15 @@ Channel precedence: a message's own ``channel`` > the file's (front matter / top
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 
+from compliance.errors import ComplianceError
 from compliance.io._scanners import JsonScanner, Node, ScanError, scan_toml, yaml_tree
 from compliance.io.positions import FieldMap, SourcePosition, SourceText
 from compliance.io.suppression import (
@@ -58,9 +61,12 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".yaml", ".yml", ".json"
 #: Keys of a structured message that are not text fields.
 SPECIAL_KEYS: frozenset[str] = frozenset({"channel", "id", "allow"})
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Largest copy file read (bytes). Copy files hold marketing messages a person writes; a bigger
+#: file is refused up front with a clear error rather than parsed for minutes.
+MAX_COPY_FILE_BYTES = 64 * 1024 * 1024
 
 
-class CopyFileError(ValueError):
+class CopyFileError(ComplianceError, ValueError):
     """A copy file cannot be read: syntax error, wrong shape, unsupported extension.
 
     Attributes:
@@ -223,9 +229,33 @@ def decode_source(path: Path, data: bytes) -> SourceText:
         partial = SourceText(good)
         pos = partial.position(len(good))
         raise CopyFileError(
-            path, pos.line, pos.column, f"invalid UTF-8 (byte 0x{data[exc.start]:02x}); copy files must be UTF-8"
+            path, pos.line, pos.column, f"invalid UTF-8 (byte 0x{data[exc.start]:02x} at byte offset {exc.start + 3 * had_bom}); "
+            "copy files must be encoded as UTF-8"
         ) from None
     return SourceText(text, had_bom=had_bom)
+
+
+def _read_regular_file(path: Path, limit: int = MAX_COPY_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or `CopyFileError`.
+
+    A FIFO, socket or device is refused before it is opened (opening a FIFO would block), so
+    is a directory; the size is checked before reading and again while reading.
+    """
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise CopyFileError(path, None, None, "is a directory, not a copy file")
+        if not stat.S_ISREG(info.st_mode):
+            raise CopyFileError(path, None, None, "not a regular file (a FIFO, socket or device); copy files must be regular files")
+        if info.st_size > limit:
+            raise CopyFileError(path, None, None, f"file is {info.st_size:,} bytes; copy files are limited to {limit:,} bytes")
+        with open(path, "rb") as stream:
+            data = stream.read(limit + 1)
+    except OSError as exc:
+        raise CopyFileError(path, None, None, f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise CopyFileError(path, None, None, f"file is over {limit:,} bytes; copy files are limited to {limit:,} bytes")
+    return data
 
 
 def read_copy_file(path: Path, *, default_channel: str | None = None) -> CopyFile:
@@ -236,8 +266,9 @@ def read_copy_file(path: Path, *, default_channel: str | None = None) -> CopyFil
         default_channel: channel for messages that name none and whose file names none.
 
     Raises:
-        CopyFileError: unknown extension, unreadable bytes, syntax error or wrong shape;
-            carries the path, line, column and what was expected.
+        CopyFileError: unknown extension, not a regular file, over `MAX_COPY_FILE_BYTES`,
+            unreadable bytes, syntax error or wrong shape; carries the path, line, column and
+            what was expected.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -249,10 +280,7 @@ def read_copy_file(path: Path, *, default_channel: str | None = None) -> CopyFil
             f"unsupported copy file extension {suffix or '(none)'!r}; "
             f"supported: {', '.join(SUPPORTED_EXTENSIONS)}",
         )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CopyFileError(path, None, None, f"cannot read file: {exc.strerror or exc}") from None
+    data = _read_regular_file(path)
     return parse_copy_text(path, data, default_channel=default_channel, extension=suffix)
 
 
@@ -361,8 +389,31 @@ def _assign_suppressions(ctx: _Ctx, raws: list[_Raw], comments: list[_Comment]) 
 
 # ------------------------------------------------------------------------------- txt / md
 
-_TRAILING_HASH_DIRECTIVE = re.compile(r"[ \t]*#(?P<body>[ \t]*compliance[ \t]*:[^\r\n]*)$", re.IGNORECASE)
-_TRAILING_HTML_DIRECTIVE = re.compile(r"[ \t]*<!--(?P<body>[ \t]*compliance[ \t]*:.*?)-->[ \t]*$", re.IGNORECASE)
+_DIRECTIVE_HEAD = re.compile(r"[ \t]*compliance[ \t]*:", re.IGNORECASE)
+
+
+def _trailing_directive(text: str, s: int, e: int, opener: str, closer: str = "") -> tuple[int, int, int] | None:
+    """A trailing ``compliance:`` directive on the (stripped) line ``text[s:e]``.
+
+    The directive is the first `opener` (``#`` or ``<!--``) followed by ``compliance:``; with
+    a `closer` (``-->``) the line must end with it. Returns ``(cut, body_start, body_end)``:
+    where the message text ends (blanks before the opener included) and the comment body.
+    Scans with ``str.find`` so a long line costs linear time (a regex search with a leading
+    ``[ \t]*`` is quadratic on a long run of blanks).
+    """
+    p = text.find(opener, s, e)
+    while p != -1:
+        head = _DIRECTIVE_HEAD.match(text, p + len(opener), e)
+        if head is not None:
+            body_end = e - len(closer)
+            if not closer or (text.startswith(closer, body_end) and body_end >= head.end()):
+                cut = p
+                while cut > s and text[cut - 1] in " \t":
+                    cut -= 1
+                return cut, p + len(opener), body_end
+        p = text.find(opener, p + 1, e)
+    return None
+
 _HTML_COMMENT_LINE = re.compile(r"^[ \t]*<!--(?P<body>.*?)-->[ \t]*$")
 
 
@@ -396,10 +447,11 @@ def _read_txt(ctx: _Ctx) -> _Result:
         if _is_txt_comment(text[s:e]):
             comments.append(_Comment(s, text[s + 1 : e], True))
             continue
-        match = _TRAILING_HASH_DIRECTIVE.search(text, s, e)
-        if match:
-            comments.append(_Comment(match.start("body") - 1, match.group("body"), False))
-            s, e = _strip_span(text, s, match.start())
+        found = _trailing_directive(text, s, e, "#")
+        if found:
+            cut, body_start, body_end = found
+            comments.append(_Comment(body_start - 1, text[body_start:body_end], False))
+            s, e = _strip_span(text, s, cut)
             if s == e:
                 continue
         raws.append(_line_message(ctx, line, s, e))
@@ -462,10 +514,11 @@ def _read_md(ctx: _Ctx) -> _Result:
             in_comment = s
             comment_lines = [raw_line.lstrip()[4:]]
             continue
-        directive = _TRAILING_HTML_DIRECTIVE.search(text, s, e)
-        if directive:
-            comments.append(_Comment(directive.start("body") - 4, directive.group("body"), False))
-            e = directive.start()
+        found = _trailing_directive(text, s, e, "<!--", "-->")
+        if found:
+            cut, body_start, body_end = found
+            comments.append(_Comment(body_start - 4, text[body_start:body_end], False))
+            e = cut
         prefix = _PREFIX.match(text, s, e)
         if prefix:
             s = prefix.end()
@@ -673,6 +726,37 @@ def _read_json(ctx: _Ctx) -> _Result:
 # ------------------------------------------------------------------------------------- TOML
 
 
+_TOML_TOO_DEEP = "TOML nested too deeply (arrays or inline tables inside each other)"
+
+
+def _too_deep_at(text: str, limit: int = 64) -> int:
+    """Offset of the first bracket nested more than `limit` deep (strings and comments
+    skipped roughly), to point a "nested too deeply" error somewhere useful; else 0."""
+    depth = 0
+    quote = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote or c in "\r\n":
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c == "#":
+            while i < len(text) and text[i] not in "\r\n":
+                i += 1
+        elif c in "[{":
+            depth += 1
+            if depth > limit:
+                return i
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return 0
+
+
 def _read_toml(ctx: _Ctx) -> _Result:
     import tomllib
 
@@ -685,7 +769,14 @@ def _read_toml(ctx: _Ctx) -> _Result:
         if match:
             raise CopyFileError(ctx.path, int(match.group(1)), int(match.group(2)), f"TOML syntax error: {reason}") from None
         raise ctx.error(None, f"TOML syntax error: {reason}") from None
-    layout = scan_toml(text, "message")
+    except RecursionError:
+        raise ctx.error(_too_deep_at(text), _TOML_TOO_DEEP) from None
+    try:
+        layout = scan_toml(text, "message")
+    except ScanError as exc:  # valid TOML our position scanner does not follow
+        raise ctx.error(exc.offset, f"cannot locate the values of this TOML file: {exc.message}") from None
+    except RecursionError:
+        raise ctx.error(_too_deep_at(text), _TOML_TOO_DEEP) from None
     comments = [
         _Comment(offset, body, not text[ctx.source.line_starts[ctx.line(offset) - 1] : offset].strip())
         for offset, body in layout.comments
@@ -758,6 +849,9 @@ def _read_toml(ctx: _Ctx) -> _Result:
 # -------------------------------------------------------------------------------------- CSV
 
 
+_UNQUOTED_CELL = re.compile(r"[^,\r\n]*")
+
+
 def _csv_records(ctx: _Ctx) -> Iterator[tuple[int, list[tuple[str, FieldMap, int]]]]:
     """RFC 4180 records as (first line, [(value, map, cell start offset)])."""
     text = ctx.source.text
@@ -769,35 +863,44 @@ def _csv_records(ctx: _Ctx) -> Iterator[tuple[int, list[tuple[str, FieldMap, int
         while True:
             cell_start = i
             if i < n and text[i] == '"':
-                starts: list[int] = []
-                ends: list[int] = []
-                chars: list[str] = []
+                # Runs between quotes are taken whole (str.find), so a 10 MB field is fast.
+                segments: list[tuple[int, int, bool]] = []  # (source start, end, is a doubled quote)
                 i += 1
                 while True:
-                    if i >= n:
-                        raise ctx.error(cell_start, "unterminated quoted CSV field")
-                    if text[i] == '"':
-                        if i + 1 < n and text[i + 1] == '"':
-                            chars.append('"')
-                            starts.append(i)
-                            ends.append(i + 2)
-                            i += 2
-                            continue
-                        i += 1
-                        break
-                    chars.append(text[i])
-                    starts.append(i)
-                    ends.append(i + 1)
-                    i += 1
+                    close = text.find('"', i)
+                    if close == -1:
+                        raise ctx.error(cell_start, "unterminated quoted CSV field (opened here, never closed by '\"')")
+                    segments.append((i, close, False))
+                    if text.startswith('""', close):
+                        segments.append((close, close + 2, True))
+                        i = close + 2
+                        continue
+                    i = close + 1
+                    break
                 if i < n and text[i] not in ",\r\n":
                     raise ctx.error(i, "expected ',' or end of line after a closing quote")
-                value = "".join(chars)
-                fmap = FieldMap.mapped(starts, ends) if chars else FieldMap.contiguous(cell_start + 1, 0)
+                value = "".join('"' if doubled else text[s0:e0] for s0, e0, doubled in segments)
+                if not value:
+                    fmap = FieldMap.contiguous(cell_start + 1, 0)
+                elif any(doubled for _, _, doubled in segments):
+                    starts: list[int] = []
+                    ends: list[int] = []
+                    for s0, e0, doubled in segments:
+                        if doubled:
+                            starts.append(s0)
+                            ends.append(e0)
+                        else:
+                            starts.extend(range(s0, e0))
+                            ends.extend(range(s0 + 1, e0 + 1))
+                    fmap = FieldMap.mapped(starts, ends)
+                else:
+                    fmap = FieldMap.contiguous(cell_start + 1, len(value))
             else:
-                while i < n and text[i] not in ",\r\n":
-                    if text[i] == '"':
-                        raise ctx.error(i, 'a quote inside an unquoted CSV field; quote the field and double the quote ("")')
-                    i += 1
+                end = _UNQUOTED_CELL.match(text, i).end()
+                quote = text.find('"', i, end)
+                if quote != -1:
+                    raise ctx.error(quote, 'a quote inside an unquoted CSV field; quote the field and double the quote ("")')
+                i = end
                 value = text[cell_start:i]
                 fmap = FieldMap.contiguous(cell_start, len(value))
             cells.append((value, fmap, cell_start))

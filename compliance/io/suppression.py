@@ -39,7 +39,7 @@ _DIRECTIVE_START = re.compile(r"compliance\s*:", re.IGNORECASE)
 _CODE = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
 _DIRECTIVE = re.compile(
     r"^\s*compliance\s*:\s*(?P<kind>[A-Za-z\-]+)\s*=\s*"
-    rf"(?P<codes>{_CODE}(?:\s*,\s*{_CODE})*)\s*,?\s*$",
+    rf"(?P<codes>{_CODE}(?:\s*,\s*{_CODE})*)\s*(?:,\s*)?$",
     re.IGNORECASE,
 )
 _KINDS: tuple[str, ...] = ("disable", "disable-next-line")
@@ -57,6 +57,11 @@ class DirectiveError(ValueError):
     """A comment mentions ``compliance:`` but is not a valid directive."""
 
 
+def _shorten(text: str, limit: int = 80) -> str:
+    """`text` cut to `limit` characters with an ellipsis (errors quote user text, not megabytes)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_directive(comment: str) -> Directive | None:
     """Parse the text of one comment (without ``#`` / ``<!-- -->``).
 
@@ -70,7 +75,7 @@ def parse_directive(comment: str) -> Directive | None:
     match = _DIRECTIVE.match(comment)
     if match is None:
         raise DirectiveError(
-            f"malformed directive {comment.strip()!r}; expected "
+            f"malformed directive {_shorten(comment.strip())!r}; expected "
             "'compliance: disable=RULE[,RULE…]' or 'compliance: disable-next-line=RULE[,RULE…]'"
         )
     kind = match.group("kind").lower()
@@ -80,7 +85,7 @@ def parse_directive(comment: str) -> Directive | None:
         close = get_close_matches(kind, _KINDS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DirectiveError(
-            f"unknown directive {kind!r}{hint}; expected one of: {', '.join(_KINDS)}"
+            f"unknown directive {_shorten(kind)!r}{hint}; expected one of: {', '.join(_KINDS)}"
         )
     codes = tuple(c.strip() for c in match.group("codes").split(",") if c.strip())
     return Directive(kind, codes)  # type: ignore[arg-type]
@@ -92,7 +97,7 @@ def parse_allow_value(value: str | Iterable[str]) -> tuple[str, ...]:
     codes = tuple(item.strip() for item in items if item.strip())
     for code in codes:
         if not re.fullmatch(_CODE, code):
-            raise ValueError(f"invalid rule code {code!r} in allow")
+            raise ValueError(f"invalid rule code {_shorten(code)!r} in allow")
     return codes
 
 
