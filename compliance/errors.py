@@ -91,8 +91,12 @@ class UnknownChannelError(ComplianceError, KeyError):
 
 
 def source_line(text: str, line: int) -> str | None:
-    """The 1-based ``line`` of text, or None when out of range."""
-    lines = text.splitlines()
+    """The 1-based ``line`` of text, or None when out of range.
+
+    Lines end at ``\n`` only, as the parser counts them (``str.splitlines`` would also split at
+    U+2028, form feeds and others, and show the wrong line).
+    """
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     if 1 <= line <= len(lines):
         return lines[line - 1]
     return None

@@ -241,7 +241,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         if tok.type == "$END":
-            lines = text.splitlines() or [""]
+            lines = text.split("\n")
             line, column = len(lines), len(lines[-1]) + 1
             message = f"unexpected end of file; expected {_describe_expected(exc.expected)}"
             end = column + 1
@@ -272,7 +272,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         elif char == "=" and "COMPARE" in allowed:
             hint = "comparison is written '=='"
     elif isinstance(exc, UnexpectedEOF):
-        lines = text.splitlines() or [""]
+        lines = text.split("\n")
         line, column = len(lines), len(lines[-1]) + 1
         message = f"unexpected end of file; expected {_describe_expected(set(exc.expected))}"
         end = column + 1
