@@ -9,8 +9,9 @@ variants a copywriter (or an evader) can produce:
   (OpenCC's phrase conversion may change the length of a string; the character table cannot);
 * Latin case folding to lower case, plus a handful of Cyrillic/Greek letters that look exactly
   like Latin ones (``ВХ`` → ``vx``);
-* removal of invisible characters (zero-width space/joiners, BOM, word joiner, soft hyphen)
-  anywhere, and of separator runs (spaces, ``* · _ - . / | ~``…) *between* two CJK characters,
+* removal of invisible characters (zero-width space/joiners, BOM, word joiner, soft hyphen,
+  bidi controls, control characters such as NUL; see `INVISIBLE`) anywhere, and of separator
+  runs (spaces, ``* · _ - . / | ~``…) *between* two CJK characters,
   or between a CJK character and a Latin token of at most two letters (``加 V 信``, ``JD 官方``;
   there only spaces and symbols that do not occur in URLs). Separators inside URLs, numbers
   and English phrases are kept (``点击 https://m.jd.com``, ``1-3``, ``hello world``).
@@ -41,8 +42,19 @@ from dataclasses import dataclass
 __all__ = ["Normalized", "normalize", "fold_char", "fold_with_origin"]
 
 #: Characters nobody can see; removed wherever they occur (they split words for evasion and
-#: carry no meaning for matching; ZWJ inside emoji sequences is irrelevant to lexicon terms).
-INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+#: carry no meaning for matching; ZWJ inside emoji sequences is irrelevant to lexicon terms):
+#: zero-width space/joiners, word joiner, BOM, soft hyphen, combining grapheme joiner,
+#: Mongolian vowel separator, invisible math operators, bidi marks, embeddings, overrides and
+#: isolates (``最\u202e低价``), and the control characters that are not whitespace (NUL…).
+#: Text is matched in logical (stored) order: a bidi override that makes other text *display*
+#: as a term is not undone.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+    + "".join(map(chr, [*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0)]))
+)
+#: The ASCII ones: ASCII text without them folds by lower-casing alone.
+_ASCII_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
 #: Separator characters (checked after width folding, so ＊．／｜ are covered by * . / |).
 #: A run of them is removed when it stands between two CJK characters.
@@ -386,7 +398,7 @@ def fold_with_origin(text: str) -> tuple[str, list[int] | None]:
     ``origin[i]`` is the original index of folded character ``i``; None is the identity map.
     For the matcher's hot path, which maps spans itself (one object less per text).
     """
-    if text.isascii():
+    if text.isascii() and _ASCII_INVISIBLE.search(text) is None:
         # ASCII folds by lower-casing only (NFKC is the identity there, no CJK separators).
         return text.lower(), None
     folded, origin = _fold(text, _tables())
