@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AuditOptions", "AuditResult", "AuditUsageError", "FieldMap", "run_audit"]
+__all__ = ["AuditOptions", "AuditOutputError", "AuditResult", "AuditUsageError", "FieldMap", "run_audit"]
 
-_HOMES = {"AuditOptions": "options", "AuditUsageError": "options", "FieldMap": "options",
+_HOMES = {"AuditOptions": "options", "AuditUsageError": "options", "AuditOutputError": "options",
+          "FieldMap": "options",
           "AuditResult": "runner", "run_audit": "runner"}
 
 

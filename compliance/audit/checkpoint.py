@@ -55,15 +55,22 @@ class Checkpoint:
 
     @classmethod
     def load(cls, out: Path) -> Checkpoint | None:
-        """The checkpoint in ``out``, or None when there is none (raises ValueError if unreadable)."""
+        """The checkpoint in ``out``, or None when there is none.
+
+        Raises `AuditUsageError` (a `ValueError`) when it exists but cannot be used.
+        """
+        from compliance.audit.options import AuditUsageError
+
         path = out / CHECKPOINT_NAME
         if not path.exists():
             return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: unreadable checkpoint: {exc}") from None
-        if data.get("version") != CHECKPOINT_VERSION:
-            raise ValueError(f"{path}: checkpoint version {data.get('version')!r}, expected {CHECKPOINT_VERSION}")
-        return cls(data["fingerprint"], data["positions"], data["done"], data["outputs"], data["tally"],
-                   data["phase"])
+            if data.get("version") != CHECKPOINT_VERSION:
+                raise AuditUsageError(f"{path}: checkpoint version {data.get('version')!r}, "
+                                      f"expected {CHECKPOINT_VERSION}; run without --resume to start over")
+            return cls(data["fingerprint"], data["positions"], data["done"], data["outputs"], data["tally"],
+                       data["phase"])
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise AuditUsageError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc}); "
+                                  "run without --resume to start over") from None

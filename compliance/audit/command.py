@@ -82,10 +82,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """Run the audit; print where the outputs are and the headline counts."""
     from compliance.audit.runner import run_audit
 
+    from compliance.errors import ComplianceError
+
     try:
         options = options_from(args)
         result = run_audit(options)
     except AuditUsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ComplianceError as exc:  # outputs not writable, ledger store failing, rules not loading
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     s = result.summary

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compliance.errors import ComplianceError
+
 #: Fields that hold message text; ``text`` is a whole rendered message, the others are parts.
 TEXT_FIELD = "text"
 PART_FIELDS: tuple[str, ...] = ("signature", "body", "optout", "title", "url")
@@ -18,8 +20,13 @@ FINDINGS_FORMATS: tuple[str, ...] = ("jsonl", "parquet")
 THRESHOLDS: tuple[str, ...] = ("error", "warning", "info", "never")
 
 
-class AuditUsageError(ValueError):
+class AuditUsageError(ComplianceError, ValueError):
     """The audit was asked something it cannot do (exit code 2)."""
+
+
+class AuditOutputError(ComplianceError, OSError):
+    """Writing the outputs failed (disk full, read-only, removed). The last checkpoint is
+    intact: fix the cause and rerun with ``--resume`` (exit code 2)."""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,17 @@ class AppendLog:
             self._file = open(path, "wb")
             self.rows = 0
         else:
-            self._file = open(path, "r+b") if path.exists() else open(path, "wb")
+            size = path.stat().st_size if path.exists() else -1
+            if size < committed["bytes"]:
+                from compliance.audit.options import AuditUsageError
+
+                found = "is missing" if size < 0 else f"has {size} bytes"
+                raise AuditUsageError(
+                    f"--resume: {path} {found} but the checkpoint recorded {committed['bytes']} bytes "
+                    "written; it was removed or cut short, so resuming would lose records: run without "
+                    "--resume to start over"
+                )
+            self._file = open(path, "r+b")
             self._file.truncate(committed["bytes"])
             self._file.seek(committed["bytes"])
             self.rows = committed["rows"]
@@ -164,14 +174,38 @@ class ParquetFindings:
         return {"parts": list(self.parts), "rows": self.rows}
 
     def finish(self) -> Path:
-        """Merge the parts into one file (streaming, one row group per part) and remove them."""
+        """Merge the parts into one file (streaming, one row group per part) and remove them.
+
+        The merged file replaces ``findings.parquet`` atomically before any part is removed,
+        so a run killed at any point of this finishes on resume: parts all there → merged
+        again; some parts gone → the merged file is already complete (checked by row count).
+        """
         self.commit()
-        with self._pq.ParquetWriter(self.path, FINDINGS_SCHEMA) as writer:
-            for part in self.parts:
-                for batch in self._pq.ParquetFile(self.parts_dir / part["name"]).iter_batches():
-                    writer.write_batch(batch)
-        shutil.rmtree(self.parts_dir)
+        if not all((self.parts_dir / part["name"]).is_file() for part in self.parts):
+            if not self._merged_complete():
+                from compliance.audit.options import AuditUsageError
+
+                raise AuditUsageError(
+                    f"--resume: committed findings parts are missing from {self.parts_dir} and "
+                    f"{self.path} does not hold the {self.rows} findings; run without --resume to start over"
+                )
+        else:
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            with self._pq.ParquetWriter(tmp, FINDINGS_SCHEMA) as writer:
+                for part in self.parts:
+                    for batch in self._pq.ParquetFile(self.parts_dir / part["name"]).iter_batches():
+                        writer.write_batch(batch)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        shutil.rmtree(self.parts_dir, ignore_errors=True)
         return self.path
+
+    def _merged_complete(self) -> bool:
+        try:
+            return bool(self._pq.ParquetFile(self.path).metadata.num_rows == self.rows)
+        except Exception:  # noqa: BLE001 - missing or unreadable: not complete
+            return False
 
     def close(self) -> None:
         if self._writer is not None:

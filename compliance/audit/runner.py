@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from compliance.audit.cache import VerdictCache
 from compliance.audit.checkpoint import Checkpoint
-from compliance.audit.options import PART_FIELDS, AuditOptions, AuditUsageError
+from compliance.audit.options import PART_FIELDS, AuditOptions, AuditOutputError, AuditUsageError
 from compliance.audit.outputs import BadRecordLog, open_findings
 from compliance.audit.progress import ProgressDisplay
 from compliance.audit.summary import build_summary, write_summary
@@ -285,7 +285,14 @@ def run_audit(options: AuditOptions, *, engine: Any = None, stream: IO[str] | No
         stream: where progress and errors go (default stderr).
 
     Raises:
-        AuditUsageError: options no run could use (exit code 2 in the CLI).
+        AuditUsageError: options no run could use, or a checkpoint ``resume`` cannot use
+            (exit code 2 in the CLI).
+        AuditOutputError: the outputs could not be written (disk full, …); the last checkpoint
+            is intact and ``resume=True`` continues from it (exit code 2 in the CLI).
+
+    A run killed at any point (SIGKILL, power cut) and resumed writes the same findings,
+    bad records and summary as an uninterrupted run: outputs are cut back to what the last
+    checkpoint recorded as fsynced, and the checkpoint is replaced atomically.
     """
     options.validate()
     stream = stream or sys.stderr
@@ -311,21 +318,29 @@ def run_audit(options: AuditOptions, *, engine: Any = None, stream: IO[str] | No
         from compliance.audit.frequency import check_ledger_support
 
         check_ledger_support(engine, options.ledger)
-    run = _Run(options, engine, stream)
-    run.prepare()
-    executor = LintExecutor(engine, options.jobs, options.rules, options.use_cache)
     try:
-        run.run(executor)
-        executor.close()
-    except BaseException:
-        executor.terminate()
-        raise
-    findings_path = run.close()
-    summary = build_summary(run.tally, options, run.names, resumed=run.resumed, findings_path=findings_path)
-    write_summary(summary, options.out)
-    from compliance.audit.report import write_report
+        run = _Run(options, engine, stream)
+        run.prepare()
+        executor = LintExecutor(engine, options.jobs, options.rules, options.use_cache)
+        try:
+            run.run(executor)
+            executor.close()
+        except BaseException:
+            executor.terminate()
+            raise
+        findings_path = run.close()
+        summary = build_summary(run.tally, options, run.names, resumed=run.resumed, findings_path=findings_path)
+        write_summary(summary, options.out)
+        from compliance.audit.report import write_report
 
-    write_report(summary, run.tally, options.out)
+        write_report(summary, run.tally, options.out)
+    except AuditOutputError:
+        raise
+    except OSError as exc:
+        raise AuditOutputError(
+            f"writing the audit outputs in {options.out} failed: {exc}. Nothing committed was lost: "
+            "free space (or fix the cause) and rerun with --resume to continue from the last checkpoint"
+        ) from exc
     if run.tally.archive_errors:
         code = EXIT_ERROR
     elif run.tally.at_threshold:
