@@ -393,7 +393,12 @@ class Engine:
         """A frequency ledger enforcing every channel's frequency rules.
 
         ``url``: ``memory://``, ``sqlite:///path/ledger.db`` (durable default for one host) or
-        ``redis://host:port/db`` (several service instances). Fail-closed unless ``fail_open``.
+        ``redis://host:port/db`` (several service instances; ``?socket_timeout=SECONDS``).
+
+        Fail-closed unless ``fail_open``: a store failure raises `LedgerError` (a
+        `ComplianceError`) naming the store and what failed, so no send goes out undecided.
+        With ``fail_open=True`` the decision is ``allowed=True, degraded=True`` with a
+        warning finding, and the send is not counted. See `compliance.frequency.Ledger`.
         """
         from compliance.frequency import Ledger
 
