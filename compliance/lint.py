@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import unicodedata
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -99,6 +100,18 @@ def screen_message(channel: str, message: object, max_chars: int) -> LintReport 
             raise FactError(f"{where} is not valid Unicode text: lone surrogate "
                             f"U+{ord(bad[0]):04X} at character {bad.start()}")
     return None
+
+
+def visible(message: str) -> str:
+    """A finding message with control, format and line/paragraph-separator characters escaped.
+
+    Messages quote the copy (``含有“最\\u202e低价”``): a bidi override or NUL quoted as is would
+    reorder or cut what a terminal, log or web page shows around it.
+    """
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch != "\n" else ch
+        for ch in message
+    )
 
 
 def split_rendered(text: str, optout_phrases: Any) -> tuple[dict[str, str], dict[str, int]]:
@@ -270,6 +283,8 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
         severity = rule.severity
         if hit is not None and not rule.severity_declared:
             severity = hit.severity
+        if not text_message.isprintable():
+            text_message = visible(text_message)
         out.append(Finding(rule.id, rule.ref, rule.category, severity, text_message, field_name, start, end, fix))
     if len(out) > 1:
         out.sort(key=_finding_order)
