@@ -311,6 +311,9 @@ class _PackChecker:
 
     def _check_params(self) -> None:
         for name, decl in self.res.params.items():
+            if name.startswith("_"):
+                self.out.error(f"parameter names may not start with '_' ({name})", decl.pos)
+                continue
             if name in self.facts:
                 self.out.error(f"parameter {name} has the name of a fact", decl.pos)
                 continue
@@ -566,6 +569,9 @@ class _RuleChecker:
             cond = self._typed(tier.condition, bound, narrowed, BOOL, "a tier condition")
             grants = []
             for key, expr in tier.grants:
+                if key.startswith("_"):
+                    self.out.error(f"grant names may not start with '_' ({key})", expr.pos)
+                    continue
                 try:
                     value = self.pack._constant(expr, None, f"grant {key}")
                 except _Skip:

@@ -356,3 +356,21 @@ def test_cli_check_and_test_on_a_fuzzed_file_exit_with_a_message(text: str, tmp_
         assert code in (0, 1, 2), command
         assert "Traceback" not in out + err
         assert (out + err).strip(), f"{command}: exit {code} with no message"
+
+
+# --------------------------------------------------------------------------------------
+# The atheris harness, briefly
+# --------------------------------------------------------------------------------------
+
+
+def test_atheris_rules_harness_runs_clean_for_a_few_hundred_inputs(tmp_path: Path) -> None:
+    """`tests/fuzz/atheris_rules.py` works and finds nothing in a short, seeded run."""
+    import subprocess
+    import sys
+
+    harness = Path(__file__).with_name("atheris_rules.py")
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(harness), "-runs=500", "-seed=1", f"-artifact_prefix={tmp_path}/"],
+                            cwd=repo, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Done 500 runs" in result.stderr
