@@ -6,7 +6,7 @@ audience rules. Its field names are part of the public contract (see docs and de
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any, Literal
 
@@ -70,7 +70,9 @@ class Finding:
     explanation: tuple[str, ...] = _field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (explanation as a list)."""
-        data = asdict(self)
-        data["explanation"] = list(self.explanation)
-        return data
+        """A JSON-ready dict (explanation as a list), keys in field order."""
+        # Spelled out rather than `dataclasses.asdict`, which deep-copies every value: ~30 µs a
+        # finding, 10 s for the 333,000 findings of 1 MB of 【 (every value here is immutable).
+        return {"rule": self.rule, "ref": self.ref, "category": self.category, "severity": self.severity,
+                "message": self.message, "field": self.field, "start": self.start, "end": self.end,
+                "fix": self.fix, "explanation": list(self.explanation)}
