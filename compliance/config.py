@@ -25,7 +25,9 @@ codes match rule ids exactly or as prefixes at a ``-`` boundary.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Sequence
 from difflib import get_close_matches
@@ -35,9 +37,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from compliance.errors import ComplianceError
 from compliance.findings import CATEGORIES, SEVERITIES
 
 CONFIG_FILENAME = "compliance.toml"
+#: Largest configuration file read (a real one is a few KB).
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 PYPROJECT = "pyproject.toml"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
@@ -46,7 +51,7 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-class ConfigError(ValueError):
+class ConfigError(ComplianceError, ValueError):
     """A configuration file that cannot be used.
 
     Attributes:
@@ -276,7 +281,7 @@ def glob_match(pattern: str, path: str) -> bool:
 def _has_tool_table(pyproject: Path) -> bool:
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return True  # let load_config report the problem rather than silently skip the file
     tool = data.get("tool")
     return isinstance(tool, dict) and "compliance" in tool
@@ -314,11 +319,25 @@ def load_config(path: Path) -> Config:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise ConfigError(path, f"cannot read: {kind}; a configuration must be a TOML file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(path, f"cannot read: {info.st_size:,} bytes; a configuration is at most {MAX_CONFIG_BYTES:,}")
+        data_bytes = path.read_bytes()
     except OSError as exc:
         raise ConfigError(path, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(path, "not valid UTF-8") from None
+    try:
+        text = data_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        good = data_bytes[: exc.start].decode("utf-8-sig", "replace")
+        line = good.count("\n") + 1
+        column = len(good) - (good.rfind("\n") + 1) + 1
+        raise ConfigError(
+            path, f"not valid UTF-8 (byte 0x{data_bytes[exc.start]:02x} at column {column}); "
+            "configuration files must be encoded as UTF-8", line=line,
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -326,6 +345,9 @@ def load_config(path: Path) -> Config:
         reason = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
         line = int(match.group(1)) if match else max(1, len(text.splitlines()))
         raise ConfigError(path, f"TOML syntax error: {reason}", line=line) from None
+    except RecursionError:
+        raise ConfigError(path, "TOML nested too deeply (arrays or inline tables inside each other)",
+                          line=_first_deep_line(text)) from None
     prefix: tuple[str, ...] = ()
     if path.name == PYPROJECT:
         prefix = ("tool", "compliance")
@@ -340,6 +362,20 @@ def load_config(path: Path) -> Config:
         raise _config_error(path, text, prefix, exc) from None
     config._source = path.absolute()
     return config
+
+
+def _first_deep_line(text: str, limit: int = 64) -> int:
+    """1-based line of the first bracket nested more than `limit` deep (roughly), else 1."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        for c in line:
+            if c in "[{":
+                depth += 1
+                if depth > limit:
+                    return number
+            elif c in "]}":
+                depth = max(0, depth - 1)
+    return 1
 
 
 def _aliases(model: type[BaseModel]) -> list[str]:
@@ -360,7 +396,10 @@ def _config_error(path: Path, text: str, prefix: tuple[str, ...], exc: Validatio
         reason = f"unknown key {unknown!r}{hint} (known keys: {', '.join(choices)})"
     else:
         message = first["msg"].removeprefix("Value error, ")
-        reason = f"{message} (got {first['input']!r})" if first["type"] != "missing" else message
+        shown = repr(first["input"])
+        if len(shown) > 120:
+            shown = shown[:119] + "…"
+        reason = f"{message} (got {shown})" if first["type"] != "missing" else message
     if len(errors) > 1:
         reason += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
     return ConfigError(path, reason, key=key, line=_find_line(text, prefix, loc))

@@ -32,14 +32,19 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
+import stat
 import zlib
-from collections.abc import Collection, Iterator, Mapping
+from collections import deque
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import pyarrow as pa
+
+from compliance.errors import ComplianceError
 
 LINE_COLUMN = "__line__"
 RECORD_COLUMN = "__record__"
@@ -48,7 +53,13 @@ SUPPORTED_ARCHIVES: tuple[str, ...] = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjso
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class ArchiveError(ValueError):
+# A CSV field may be as long as the file: the csv module's default limit (128 KiB) would split
+# a long quoted field into fake records made of its lines. The limit is process-wide.
+if csv.field_size_limit() < 2**31 - 1:
+    csv.field_size_limit(2**31 - 1)
+
+
+class ArchiveError(ComplianceError, ValueError):
     """The archive as a whole cannot be read with the given mapping."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
@@ -157,7 +168,25 @@ def iter_archive(
 _Parsed = tuple[int, dict[str, Any] | str | None]
 
 
+def _check_readable_kind(path: Path, *, stream_ok: bool = True) -> None:
+    """Refuse a directory, socket or block device before opening it. A FIFO or character
+    device (``/dev/stdin``) is a stream and is read as one (JSONL and CSV only: Parquet needs
+    a seekable file)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise ArchiveError(path, f"cannot open: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise ArchiveError(path, "is a directory, not an archive file")
+    if stat.S_ISREG(mode):
+        return
+    if not (stream_ok and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode))):
+        kind = "a FIFO or device" if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) else "a socket or block device"
+        raise ArchiveError(path, f"is {kind}; this archive type must be a regular file")
+
+
 def _open_binary(path: Path) -> IO[bytes]:
+    _check_readable_kind(path)
     try:
         if path.name.lower().endswith(".gz"):
             return gzip.open(path, "rb")
@@ -222,23 +251,59 @@ def _parse_json_line(raw: bytes, mapping: Mapping[str, str], optional: frozenset
     return values
 
 
+class _Lines:
+    """The physical lines fed to ``csv.reader``, remembering those of the record being read,
+    so a record that an unterminated quote left open to the end of the file can be cut back
+    to its first line and the lines after it read again as records of their own."""
+
+    def __init__(self, source: Iterable[str]) -> None:
+        self._source = iter(source)
+        self._pending: deque[str] = deque()
+        self.record: list[str] = []
+        self.consumed = 0  # physical lines handed out so far
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._pending.popleft() if self._pending else next(self._source)
+        self.consumed += 1
+        self.record.append(line)
+        return line
+
+    def start_record(self) -> None:
+        self.record = []
+
+    def reread_after_first_line(self) -> None:
+        rest = self.record[1:]
+        self._pending.extendleft(reversed(rest))
+        self.consumed -= len(rest)
+        self.record = []
+
+
 def _csv_records(path: Path, mapping: Mapping[str, str], optional: frozenset[str]) -> Iterator[tuple[int, Any]]:
-    """Yield (line, values | reason) per non-blank CSV data row; the header is checked first."""
+    """Yield (line, values | reason) per non-blank CSV data row; the header is checked first.
+
+    Parsed strictly (RFC 4180): text after a closing quote makes the record bad (the rest of
+    its line is dropped). A quote left open to the end of the file makes its first line one
+    bad record, and the lines after it are read again as records.
+    """
     binary = _open_binary(path)
     text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
     with text:
-        reader = csv.reader(text)
+        lines = _Lines(text)
+        reader = csv.reader(lines, strict=True)
         try:
             header = next(reader, None)
         except (csv.Error, *_STREAM_ERRORS) as exc:
-            raise ArchiveError(path, f"cannot read the CSV header: {exc}") from None
+            raise ArchiveError(path, f"cannot read the CSV header (line 1): {exc}") from None
         if header is None:
             return
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         header = [h.strip() for h in header]
         if any(_SURROGATE.search(h) for h in header):
-            raise ArchiveError(path, "the CSV header is not valid UTF-8")
+            raise ArchiveError(path, "the CSV header (line 1) is not valid UTF-8")
         columns: dict[str, int] = {}
         for ours, theirs in mapping.items():
             if theirs in header:
@@ -247,21 +312,26 @@ def _csv_records(path: Path, mapping: Mapping[str, str], optional: frozenset[str
                 raise ArchiveError(
                     path, f"CSV header has no column {theirs!r} (mapped to {ours!r}); columns: {', '.join(header)}"
                 )
-        previous = reader.line_num
         while True:
+            line = lines.consumed + 1
+            lines.start_record()
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield previous + 1, f"malformed CSV: {exc}"
-                previous = reader.line_num
+                if lines.consumed == line - 1:  # nothing read: the end of the file
+                    return
+                if "unexpected end of data" in str(exc):
+                    yield line, "malformed CSV: a quoted field is never closed (no '\"' before the end of the file)"
+                    lines.reread_after_first_line()
+                    reader = csv.reader(lines, strict=True)
+                else:
+                    yield line, f"malformed CSV: {exc}"
                 continue
             except _STREAM_ERRORS as exc:
-                yield previous + 1, f"unreadable compressed stream ({type(exc).__name__}: {exc}); rest of file skipped"
+                yield line, f"unreadable compressed stream ({type(exc).__name__}: {exc}); rest of file skipped"
                 return
-            line = previous + 1
-            previous = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
                 continue
             if len(row) != len(header):
@@ -350,6 +420,7 @@ def _iter_parquet(
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    _check_readable_kind(path, stream_ok=False)
     try:
         parquet = pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
