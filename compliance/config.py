@@ -331,11 +331,12 @@ def load_config(path: Path) -> Config:
     try:
         text = data_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        good = data_bytes[: exc.start].decode("utf-8-sig", "replace")
+        bom = 3 if data_bytes.startswith(b"\xef\xbb\xbf") else 0  # utf-8-sig counts after the BOM
+        good = data_bytes[bom : bom + exc.start].decode("utf-8", "replace")
         line = good.count("\n") + 1
         column = len(good) - (good.rfind("\n") + 1) + 1
         raise ConfigError(
-            path, f"not valid UTF-8 (byte 0x{data_bytes[exc.start]:02x} at column {column}); "
+            path, f"not valid UTF-8 (byte 0x{data_bytes[bom + exc.start]:02x} at column {column}); "
             "configuration files must be encoded as UTF-8", line=line,
         ) from None
     try:

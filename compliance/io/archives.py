@@ -434,6 +434,8 @@ def _iter_parquet(
                 continue
             raise ArchiveError(path, f"Parquet schema has no column {theirs!r} (mapped to {ours!r}); columns: {', '.join(schema.names)}")
         kind = schema.field(index).type
+        if pa.types.is_dictionary(kind):  # a categorical text column: its values decide
+            kind = kind.value_type
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)
                 or pa.types.is_large_binary(kind)):
             raise ArchiveError(path, f"Parquet column {theirs!r} has type {kind}, expected string")
@@ -479,6 +481,8 @@ def _iter_parquet(
 def _parquet_column(table: pa.Table, name: str) -> tuple[list[str | None] | pa.Array, list[str | None]]:
     """A column as strings plus per-row problem (None when fine)."""
     column = table.column(name).combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
     problems: list[str | None] = [None] * len(column)
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         try:

@@ -541,6 +541,13 @@ def _front_matter(ctx: _Ctx, start: int, end: int) -> str | None:
         mark = exc.problem_mark or exc.context_mark
         offset = start + (mark.index if mark else 0)
         raise ctx.error(offset, f"front matter YAML: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:
+        raise ctx.error(start + exc.position, f"front matter YAML cannot hold the character "
+                        f"U+{exc.character:04X}; {exc.reason}") from None
+    except yaml.YAMLError as exc:
+        raise ctx.error(start, f"front matter YAML: {exc}") from None
+    except ScanError as exc:
+        raise ctx.error(start + exc.offset, f"front matter: {exc.message}") from None
     if root is None:
         return None
     if root.kind != "map":
@@ -686,8 +693,11 @@ def _read_yaml(ctx: _Ctx) -> _Result:
         if exc.context:
             problem = f"{exc.context}: {problem}" if exc.problem else problem
         raise ctx.error(mark.index if mark else None, f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        raise ctx.error(exc.position, f"YAML cannot hold the character {chr(exc.character)!r} "
+                        f"(U+{exc.character:04X}) here; {exc.reason}") from None
     except yaml.YAMLError as exc:
-        raise ctx.error(None, f"YAML error: {exc}") from None
+        raise ctx.error(0, f"YAML error: {exc}") from None
     except ScanError as exc:
         raise ctx.error(exc.offset, exc.message) from None
     channel, raws = _tree_messages(ctx, root, "YAML")
@@ -768,7 +778,8 @@ def _read_toml(ctx: _Ctx) -> _Result:
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         if match:
             raise CopyFileError(ctx.path, int(match.group(1)), int(match.group(2)), f"TOML syntax error: {reason}") from None
-        raise ctx.error(None, f"TOML syntax error: {reason}") from None
+        reason = re.sub(r"\s*\(at end of document\)", "", reason)
+        raise ctx.error(len(text), f"TOML syntax error: {reason}") from None
     except RecursionError:
         raise ctx.error(_too_deep_at(text), _TOML_TOO_DEEP) from None
     try:
@@ -784,12 +795,16 @@ def _read_toml(ctx: _Ctx) -> _Result:
 
     def loc(table: tuple[object, ...], key: str) -> int:
         value = layout.values.get((table, key))
-        return value.start if value else 0
+        if value is None:  # a dotted key (``a.b = 1``) or a table header: its first key
+            value = next((v for (t, k), v in layout.values.items() if t == table and k.startswith(key + ".")), None)
+        if value is None:
+            return max(0, text.find(f"[{key}"))
+        return value.start
 
     for key in data:
         if key not in ("channel", "message"):
             raise ctx.error(
-                loc((), key) or None,
+                loc((), key),
                 f"unknown top-level key {key!r}{_did_you_mean(key, ['channel', 'message'])}; "
                 "expected 'channel' and [[message]] tables",
             )
