@@ -291,7 +291,10 @@ class _PackChecker:
         t = self.type_of(type_ref)
         if default is None:
             return FactField(name, t, None, t.optional)
-        value = self._constant(default, t, f"default of {name}")
+        try:
+            value = self._constant(default, t, f"default of {name}")
+        except _Skip:  # reported; keep checking the rest of the pack
+            return FactField(name, t, None, True)
         return FactField(name, t, value, True)
 
     def _constant(self, expr: ast.Expr, want: Type | None, what: str) -> Any:
@@ -878,13 +881,19 @@ class _ExprChecker:
             if index < len(expr.args) and not is_constant(expr.args[index], self.pack.values):
                 self._fail(f"argument {index + 1} of {fn.name}() must be a constant", expr.args[index].pos)
         if fn.validate is not None:
-            values = [evaluate(a, Env({}, self.pack.values)) if is_constant(a, self.pack.values) else None
-                      for a in expr.args]
+            try:
+                values = [evaluate(a, Env({}, self.pack.values)) if is_constant(a, self.pack.values) else None
+                          for a in expr.args]
+            except Exception as exc:  # noqa: BLE001 - a constant argument that cannot be computed
+                self._fail(f"an argument of {fn.name}() cannot be computed: {exc}", expr.pos)
             problem = fn.validate(values)
             if problem:
                 self._fail(problem, expr.args[0].pos if expr.args else expr.pos)
         if fn.name == "matches" and len(expr.args) == 2:
-            pattern = evaluate(expr.args[1], Env({}, self.pack.values))
+            try:
+                pattern = evaluate(expr.args[1], Env({}, self.pack.values))
+            except Exception as exc:  # noqa: BLE001 - a pattern that cannot be computed
+                self._fail(f"the pattern cannot be computed: {exc}", expr.args[1].pos)
             problem = pattern_problem(pattern)
             if problem:
                 self._fail(f"regular expression refused: {problem}", expr.args[1].pos)

@@ -299,3 +299,11 @@ def test_zero_width_and_rtl_characters_inside_strings_are_data(tmp_path: Path) -
     assert engine.eligibility(FACTS, "evil").eligible
     assert not engine.eligibility({"f": {**FACTS["f"], "s": "最\u200b低\u202e价\ufeff"}}, "evil").eligible
 
+
+
+def test_fact_defaults_that_do_not_fit_are_all_reported(tmp_path: Path) -> None:
+    # found by the long fuzz run: a bad default escaped the checker as an internal exception
+    error = rules_error(tmp_path, '  fact g { x: int = "x", y: str = not "y" }\n  fact when_: date = 5')
+    messages = [d.message for d in error.diagnostics]
+    assert messages == ["default of x must be int, got str", "operand of 'not' must be bool, got str",
+                        "default of when_ must be date, got int"]
