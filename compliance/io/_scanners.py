@@ -67,6 +67,55 @@ class ScanError(ValueError):
         self.message = message
 
 
+class _Segments:
+    """A decoded string built from source runs copied as they are and single decoded
+    characters (escapes), so long strings cost a few list items instead of one per character."""
+
+    __slots__ = ("pieces", "spans", "escaped")
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.spans: list[tuple[int, int, bool]] = []  # (source start, end, is a decoded character)
+        self.escaped = False
+
+    def run(self, text: str, start: int, end: int) -> None:
+        """``text[start:end]`` is copied into the value as it is."""
+        if end > start:
+            self.pieces.append(text[start:end])
+            self.spans.append((start, end, False))
+
+    def char(self, ch: str, start: int, end: int) -> None:
+        """One value character `ch` decoded from ``text[start:end]``."""
+        self.pieces.append(ch)
+        self.spans.append((start, end, True))
+        self.escaped = True
+
+    def value(self) -> str:
+        return "".join(self.pieces)
+
+    def fmap(self, empty_at: int) -> FieldMap:
+        """The value's map; `empty_at` is where an empty value sits."""
+        if not self.spans:
+            return FieldMap.contiguous(empty_at, 0)
+        if not self.escaped and all(a == b for (_, a, _), (b, _, _) in zip(self.spans, self.spans[1:])):
+            return FieldMap.contiguous(self.spans[0][0], self.spans[-1][1] - self.spans[0][0])
+        starts: list[int] = []
+        ends: list[int] = []
+        for a, b, decoded in self.spans:
+            if decoded:
+                starts.append(a)
+                ends.append(b)
+            else:
+                starts.extend(range(a, b))
+                ends.extend(range(a + 1, b + 1))
+        return FieldMap.mapped(starts, ends)
+
+
+_JSON_RUN = re.compile(r'[^"\\\x00-\x1f]+')
+_TOML_BASIC_RUN = re.compile(r'[^"\\\r]+')
+_TOML_LITERAL_RUN = re.compile(r"[^'\r]+")
+
+
 # --------------------------------------------------------------------------------------- JSON
 
 _JSON_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -196,10 +245,12 @@ class JsonScanner:
         text, n = self.text, len(self.text)
         start = self.pos
         i = start + 1
-        chars: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
+        out = _Segments()
         while True:
+            run = _JSON_RUN.match(text, i)
+            if run:
+                out.run(text, i, run.end())
+                i = run.end()
             if i >= n:
                 raise ScanError(start, "unterminated string")
             c = text[i]
@@ -208,9 +259,7 @@ class JsonScanner:
             if c == "\\":
                 e = text[i + 1] if i + 1 < n else ""
                 if e in _JSON_ESCAPES:
-                    chars.append(_JSON_ESCAPES[e])
-                    starts.append(i)
-                    ends.append(i + 2)
+                    out.char(_JSON_ESCAPES[e], i, i + 2)
                     i += 2
                     continue
                 if e == "u":
@@ -221,22 +270,13 @@ class JsonScanner:
                         if 0xDC00 <= low < 0xE000:
                             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                             end += 6
-                    chars.append(chr(code))
-                    starts.append(i)
-                    ends.append(end)
+                    out.char(chr(code), i, end)
                     i = end
                     continue
                 raise ScanError(i, f"invalid escape {text[i:i + 2]!r} in string")
-            if ord(c) < 0x20:
-                raise ScanError(i, "control character in string (escape it)")
-            chars.append(c)
-            starts.append(i)
-            ends.append(i + 1)
-            i += 1
+            raise ScanError(i, "control character in string (escape it)")
         self.pos = i + 1
-        value = "".join(chars)
-        fmap = FieldMap.mapped(starts, ends) if chars else FieldMap.contiguous(start + 1, 0)
-        return Node("str", start, self.pos, value, fmap)
+        return Node("str", start, self.pos, out.value(), out.fmap(start + 1))
 
 
 # --------------------------------------------------------------------------------------- YAML
@@ -702,18 +742,23 @@ class _TomlScanner:
         i = start + (3 if multi else 1)
         if multi:
             i += _break_len(text, i)
-        out = _Decoded()
+        content_start = i
+        out = _Segments()
         basic = quote == '"'
+        plain = _TOML_BASIC_RUN if basic else _TOML_LITERAL_RUN
         while True:
+            run = plain.match(text, i)
+            if run:
+                out.run(text, i, run.end())
+                i = run.end()
             if i >= len(text):
                 raise ScanError(start, "unterminated string")
             if multi and text.startswith(quote * 3, i):
-                run = 3
-                while text.startswith(quote, i + run):
-                    run += 1
-                for k in range(run - 3):
-                    out.add(quote, i + k, i + k + 1)
-                i += run
+                extra = 3
+                while text.startswith(quote, i + extra):
+                    extra += 1
+                out.run(text, i, i + extra - 3)  # up to two quotes just before the closing ones
+                i += extra
                 break
             c = text[i]
             if not multi and c == quote:
@@ -731,27 +776,23 @@ class _TomlScanner:
                         i = j
                         continue
                 if e in _TOML_ESCAPES:
-                    out.add(_TOML_ESCAPES[e], i, i + 2)
+                    out.char(_TOML_ESCAPES[e], i, i + 2)
                     i += 2
                     continue
                 if e in _TOML_HEX:
                     width = _TOML_HEX[e]
-                    out.add(chr(int(text[i + 2 : i + 2 + width], 16)), i, i + 2 + width)
+                    out.char(chr(int(text[i + 2 : i + 2 + width], 16)), i, i + 2 + width)
                     i += 2 + width
                     continue
                 raise ScanError(i, "invalid escape")
             if text.startswith("\r\n", i):
-                out.add("\n", i, i + 2)
+                out.char("\n", i, i + 2)
                 i += 2
                 continue
-            out.add(c, i, i + 1)
+            out.run(text, i, i + 1)
             i += 1
         self.pos = i
-        value = out.value()
-        fmap = FieldMap.mapped(out.starts, out.ends) if value else FieldMap.contiguous(
-            start + (3 if multi else 1), 0
-        )
-        return TomlValue(start, i, value, fmap)
+        return TomlValue(start, i, out.value(), out.fmap(content_start))
 
 
 def scan_toml(text: str, message_table: str = "message") -> TomlLayout:
