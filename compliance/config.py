@@ -47,6 +47,11 @@ PYPROJECT = "pyproject.toml"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
 
+def _shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters (errors quote the user's values, not megabytes of them)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
@@ -396,10 +401,8 @@ def _config_error(path: Path, text: str, prefix: tuple[str, ...], exc: Validatio
         hint = f"; did you mean {close[0]!r}?" if close else ""
         reason = f"unknown key {unknown!r}{hint} (known keys: {', '.join(choices)})"
     else:
-        message = first["msg"].removeprefix("Value error, ")
-        shown = repr(first["input"])
-        if len(shown) > 120:
-            shown = shown[:119] + "…"
+        message = _shorten(first["msg"].removeprefix("Value error, "), 300)
+        shown = _shorten(repr(first["input"]), 120)
         reason = f"{message} (got {shown})" if first["type"] != "missing" else message
     if len(errors) > 1:
         reason += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"

@@ -474,3 +474,20 @@ def test_archive_readers_on_any_bytes(tmp_path, data: bytes, suffix: str) -> Non
         check_archive(path)
     except ArchiveError as exc:
         assert str(exc).startswith(str(path))
+
+
+# ----------------------------------------------------------------- the atheris harness, briefly
+
+
+def test_atheris_copyfiles_harness_runs_clean_for_a_few_hundred_inputs(tmp_path: Path) -> None:
+    """`tests/fuzz/atheris_copyfiles.py` works and finds nothing in a short, seeded run."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("atheris")
+    harness = Path(__file__).with_name("atheris_copyfiles.py")
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(harness), "-runs=400", "-seed=1", f"-artifact_prefix={tmp_path}/"],
+                            cwd=repo, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Done 400 runs" in result.stderr
