@@ -114,7 +114,7 @@ def test_json_copy_file_reads_back_what_json_dumps_wrote(texts, ensure_ascii, in
 @given(texts=message_texts, style=st.sampled_from([None, '"', "'", "|", ">"]), width=st.sampled_from([20, 80, 4096]),
        tag=st.sampled_from(["", "!!str ", "!!python/object:os.system ", "!!python/name:os.system "]))
 def test_yaml_copy_file_reads_back_what_pyyaml_wrote_and_never_builds_objects(texts, style, width, tag) -> None:
-    """YAML written by PyYAML in every scalar style reads back exactly; Python tags are
+    """YAML written by PyYAML in every scalar style reads back as PyYAML reads it; Python tags are
     never constructed (a tagged scalar is only its text, or the message is refused)."""
     import yaml
 
@@ -128,7 +128,9 @@ def test_yaml_copy_file_reads_back_what_pyyaml_wrote_and_never_builds_objects(te
         # PyYAML writes some characters (NUL, U+FEFF…) that it then refuses to read: same here.
         assert any(ch in t for t in texts for ch in "\x00\ufeff\x85\u2028\u2029\x1b\x7f")
         return
-    assert [m.fields["text"] for m in copy.messages] == texts
+    # PyYAML does not round-trip everything it writes (U+0085 in a single-quoted scalar reads
+    # back as a space): what PyYAML reads is the reference.
+    assert [m.fields["text"] for m in copy.messages] == yaml.safe_load(body)
 
 
 def _toml_basic(text: str) -> str:
