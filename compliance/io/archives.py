@@ -414,6 +414,12 @@ def _make_batch(
 # ---------------------------------------------------------------------------------- Parquet
 
 
+#: What pyarrow raises on a damaged Parquet file: its own errors, and from its Python layer
+#: UnicodeDecodeError (a ValueError) on a mangled column name, IndexError/KeyError on bad
+#: metadata.
+_PARQUET_ERRORS = (OSError, pa.ArrowException, ValueError, IndexError, KeyError)
+
+
 def _iter_parquet(
     path: Path, mapping: Mapping[str, str], batch_size: int, optional: frozenset[str], skip_records: int
 ) -> Iterator[ArchiveBatch]:
@@ -423,9 +429,11 @@ def _iter_parquet(
     _check_readable_kind(path, stream_ok=False)
     try:
         parquet = pq.ParquetFile(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise ArchiveError(path, f"cannot open Parquet file: {exc}") from None
-    schema = parquet.schema_arrow
+        schema = parquet.schema_arrow
+        metadata = parquet.metadata
+        row_counts = [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)]
+    except _PARQUET_ERRORS as exc:
+        raise ArchiveError(path, f"cannot open Parquet file: {type(exc).__name__}: {exc}") from None
     wanted: list[str] = []
     for ours, theirs in mapping.items():
         index = schema.get_field_index(theirs)
@@ -442,13 +450,12 @@ def _iter_parquet(
         if theirs not in wanted:
             wanted.append(theirs)
 
-    metadata = parquet.metadata
     group_starts: list[int] = []
     total = 0
-    for g in range(metadata.num_row_groups):
+    for count in row_counts:
         group_starts.append(total)
-        total += metadata.row_group(g).num_rows
-    groups = [g for g in range(metadata.num_row_groups) if group_starts[g] + metadata.row_group(g).num_rows > skip_records]
+        total += count
+    groups = [g for g, count in enumerate(row_counts) if group_starts[g] + count > skip_records]
     if not groups:
         return
     row = group_starts[groups[0]]
@@ -458,8 +465,8 @@ def _iter_parquet(
     def chunks() -> Iterator[pa.RecordBatch]:
         try:
             yield from parquet.iter_batches(batch_size=batch_size, row_groups=groups, columns=wanted or None)
-        except (OSError, pa.ArrowException) as exc:
-            raise ArchiveError(path, f"cannot read Parquet data: {exc}") from None
+        except _PARQUET_ERRORS as exc:
+            raise ArchiveError(path, f"cannot read Parquet data: {type(exc).__name__}: {exc}") from None
 
     # Re-chunk so every batch consumes exactly batch_size records after the resume point.
     for chunk in chunks():
