@@ -97,6 +97,19 @@ class RuleInfo:
                 "source": f"{self.file}:{self.line}"}
 
 
+_lint: Any = None
+
+
+def _lint_module() -> Any:
+    """`compliance.lint`, imported on the first lint (not at `import compliance`: start-up)."""
+    global _lint
+    if _lint is None:
+        import compliance.lint as module
+
+        _lint = module
+    return _lint
+
+
 def builtin_rule_files() -> list[Path]:
     return sorted(BUILTIN_RULES.glob("*.rules"))
 
@@ -141,7 +154,7 @@ class Engine:
         }
         self._channels = self._map_channels()
         self._validators: dict[tuple[str, str], Any] = {}
-        self._copy_defaults_cache: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
+        self._optout_cache: Any = None  # opt-out phrases, loaded on the first lint
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], **kwargs: Any) -> "Engine":
@@ -334,50 +347,22 @@ class Engine:
     def lint_program(self, program: Program, message: str | Mapping[str, Any], *, at: dt.datetime | None = None,
                      via_template: bool | None = None) -> "LintReport":
         """`lint` against one compiled pack (used by the example runner for packs of any channel)."""
-        from compliance.lint import LintReport, findings_of, prepare_message
-
-        channel = program.pack.channel
-        facts, fields, offsets = prepare_message(program, message, optout_phrases=self._optout_phrases(),
-                                                 at=at, via_template=via_template)
-        facts = self._copy_facts(program, facts, validate=not isinstance(message, str))
-        try:
-            raw = program.copy(facts)
-        except Exception as exc:  # noqa: BLE001 - a primitive failing is reported, with the rule set
-            raise EvaluationError(f"linting for {channel} failed: {exc!r}") from exc
-        return LintReport(channel, findings_of(program, facts, raw), fields, offsets)
-
-    def _optout_phrases(self) -> Any:
-        phrases = getattr(self, "_optout_cache", None)
+        lint = _lint_module()
+        phrases = self._optout_cache
         if phrases is None:
             from compliance.analyzer.primitives import optout_phrases
 
             phrases = self._optout_cache = optout_phrases()
-        return phrases
-
-    def _copy_facts(self, program: Program, facts: dict[str, Any], *, validate: bool) -> dict[str, Any]:
-        """Fill declared defaults for every group copy rules read; validate mappings from users."""
-        for group, defaults in self._copy_defaults(program):
-            given = facts.get(group)
-            if given is None or isinstance(given, Mapping):
-                merged = dict(defaults)
-                merged.update(given or {})
-                facts[group] = merged
-        if validate:
+        facts, fields, offsets = lint.prepare_message(program, message, optout_phrases=phrases,
+                                                      at=at, via_template=via_template)
+        if not isinstance(message, str):
             facts = merge_facts(facts, self.validate_facts(facts, program, "copy"))
-        return facts
-
-    def _copy_defaults(self, program: Program) -> tuple[tuple[str, dict[str, Any]], ...]:
-        """Per program, once: the fact groups copy rules read and their declared defaults."""
-        key = program.pack.name
-        cached = self._copy_defaults_cache.get(key)
-        if cached is None:
-            groups = sorted({p[0] for rule in program.copy_rules for p in rule.reads})
-            cached = tuple(
-                (group, {n: f.default for n, f in program.pack.facts[group].fields.items() if f.has_default})
-                for group in groups if program.pack.facts[group].fields is not None
-            )
-            self._copy_defaults_cache[key] = cached
-        return cached
+        try:
+            raw = program.copy(facts)
+        except Exception as exc:  # noqa: BLE001 - a primitive failing is reported, with the rule set
+            raise EvaluationError(f"linting for {program.pack.channel} failed: {exc!r}") from exc
+        return lint.LintReport(program.pack.channel, lint.findings_of(program, facts, raw) if raw else [],
+                               fields, offsets)
 
     # frequency and schedule --------------------------------------------------------------
 

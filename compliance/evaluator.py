@@ -199,6 +199,8 @@ def format_plain(value: Any) -> str:
     times as 2026-11-25 18:00, durations as 7天 / 24小时 / 1小时30分钟."""
     if isinstance(value, str):
         return value
+    if value.__class__ is int:
+        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime):

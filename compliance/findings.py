@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any, Literal
 
+from compliance.fastinit import fast_frozen_init
+
 #: The fixed set of finding categories (design.md, "Finding categories").
 CATEGORIES: frozenset[str] = frozenset(
     {
@@ -41,6 +43,7 @@ SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem found by one rule.

@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from compliance.analyzer.scanners.length import split_message
 from compliance.errors import FactError
+from compliance.fastinit import fast_frozen_init
 from compliance.findings import SEVERITY_RANK, Finding
 from compliance.program import Program
 
@@ -35,7 +37,8 @@ TEXT_FIELDS = ("signature", "body", "optout", "title", "url")
 FIELD_ORDER = {name: i for i, name in enumerate(("signature", "title", "body", "optout", "url"))}
 
 
-@dataclass(frozen=True)
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
 class LintReport:
     """What `Engine.lint` returns.
 
@@ -116,8 +119,6 @@ def visible(message: str) -> str:
 
 def split_rendered(text: str, optout_phrases: Any) -> tuple[dict[str, str], dict[str, int]]:
     """A whole rendered SMS → signature (inside 【】), body and opt-out, with their offsets."""
-    from compliance.analyzer.scanners import split_message
-
     parts = split_message(text, optout_phrases)
     fields = {"signature": parts.signature_name, "body": parts.body, "optout": parts.optout}
     offsets = {"body": parts.body_span[0]}
@@ -151,6 +152,10 @@ class _Plan(NamedTuple):
     fact_names: frozenset[str]
     #: facts outside `message` that copy rules read and that have no default ("poster.stages")
     required: tuple[tuple[str, str], ...]
+    #: (group, declared defaults) of every fact group the copy rules read
+    copy_defaults: tuple[tuple[str, dict[str, Any]], ...]
+    #: does the pack declare a `send` fact group
+    has_send: bool
 
 
 _plans: dict[int, _Plan] = {}
@@ -185,9 +190,15 @@ def _plan(program: Program) -> _Plan:
             fld = group.fields.get(path[1])
             if fld is not None and not fld.has_default:
                 required.add((path[0], path[1]))
+    groups = sorted({p[0] for rule in program.copy_rules for p in rule.reads})
+    copy_defaults = tuple(
+        (group, {n: f.default for n, f in program.pack.facts[group].fields.items() if f.has_default})
+        for group in groups if program.pack.facts[group].fields is not None
+    )
     key = id(program)
     plan = _Plan(weakref.ref(program, lambda _ref: _plans.pop(key, None)), defaults, rules,
-                 frozenset(program.pack.facts), tuple(sorted(required)))
+                 frozenset(program.pack.facts), tuple(sorted(required)), copy_defaults,
+                 "send" in program.pack.facts)
     with _plans_lock:
         _plans[key] = plan
     return plan
@@ -195,55 +206,76 @@ def _plan(program: Program) -> _Plan:
 
 def prepare_message(program: Program, message: str | Mapping[str, Any], *, optout_phrases: Any,
                     at: dt.datetime | None, via_template: bool | None) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
-    """Facts for the copy rules: the `message` group and any other groups the rules read."""
+    """Facts for the copy rules, fields as linted, and field offsets for a one-string message.
+
+    The facts hold the `message` group, every other group the copy rules read filled with
+    its declared defaults (a given group's values win), and any other group given.
+    """
     plan = _plan(program)
     facts: dict[str, Any] = {}
     offsets: dict[str, int] = {}
+    group: dict[str, Any] = plan.message_defaults.copy()
     if isinstance(message, str):
         if plan.required:  # a bare string cannot carry them (was a KeyError inside the rules)
             needed = ", ".join(f"{group}.{name}" for group, name in plan.required)
             raise FactError(f"the copy rules of {program.pack.name} also read {needed}: give the message "
                             f"as a mapping of fields with these facts, e.g. {{\"body\": ..., "
                             f"\"{plan.required[0][0]}\": {{...}}}}")
-        fields, offsets = split_rendered(message, optout_phrases)
-        extra: Mapping[str, Any] = {}
+        parts = split_message(message, optout_phrases)
+        offsets["body"] = parts.body_span[0]
+        signature = parts.signature
+        if signature:
+            offsets["signature"] = parts.signature_span[0] + 1  # type: ignore[index]
+            signature = signature[1:-1]
+        if parts.optout_span is not None:
+            offsets["optout"] = parts.optout_span[0]
+        group["signature"] = signature
+        group["body"] = parts.body
+        group["optout"] = parts.optout
+        facts["message"] = group
     elif isinstance(message, Mapping):
-        fields = {}
-        extra = {}
+        fields: dict[str, str] = {}
+        extra: dict[str, Any] = {}
         for key, value in message.items():
             if key in TEXT_FIELDS:
                 if not isinstance(value, str):
                     raise FactError(f"message field {key} must be text, got {type(value).__name__}")
                 fields[key] = value
             else:
-                extra = {**extra, key: value}
+                extra[key] = value
         signature = fields.get("signature", "")
         if signature.startswith("【") and signature.endswith("】") and len(signature) >= 2:
             fields["signature"] = signature[1:-1]
             offsets["signature"] = 1
-    else:
-        raise FactError(f"a message is a string or a mapping of fields, got {type(message).__name__}")
-    group: dict[str, Any] = dict(plan.message_defaults)
-    group.update(fields)
-    if extra:
+        group.update(fields)
         for key in ("deadline", "variables"):
             if key in extra:
                 group[key] = extra[key]
-    facts["message"] = group
-    for key, value in extra.items():
-        if key in ("deadline", "variables"):
-            continue
-        if key not in plan.fact_names:
-            known = ", ".join(list(TEXT_FIELDS) + [n for n in program.pack.facts if n != "message"])
-            raise FactError(f"unknown message field or fact {key!r} for {program.pack.name} (known: {known})")
-        facts[key] = value
-    send = dict(facts.get("send") or {})
-    if at is not None:
-        send["at"] = at
-    if via_template is not None:
-        send["via_template"] = via_template
-    if send or "send" in plan.fact_names:
+        facts["message"] = group
+        for key, value in extra.items():
+            if key in ("deadline", "variables"):
+                continue
+            if key not in plan.fact_names:
+                known = ", ".join(list(TEXT_FIELDS) + [n for n in program.pack.facts if n != "message"])
+                raise FactError(f"unknown message field or fact {key!r} for {program.pack.name} (known: {known})")
+            facts[key] = value
+    else:
+        raise FactError(f"a message is a string or a mapping of fields, got {type(message).__name__}")
+    if at is not None or via_template is not None or plan.has_send:
+        send = dict(facts.get("send") or {})
+        if at is not None:
+            send["at"] = at
+        if via_template is not None:
+            send["via_template"] = via_template
         facts["send"] = send
+    for name, defaults in plan.copy_defaults:
+        given = facts.get(name)
+        if given is None:
+            facts[name] = defaults.copy()
+        elif name != "message" and (given.__class__ is dict or isinstance(given, Mapping)):
+            merged = defaults.copy()
+            merged.update(given)
+            facts[name] = merged
     return facts, {k: v for k, v in group.items() if k in TEXT_FIELDS and isinstance(v, str)}, offsets
 
 
@@ -258,34 +290,37 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
         return []
     rules = _plan(program).rules
     out: list[Finding] = []
+    append = out.append
     message = facts.get("message", {})
     for index, field_name, hit in raw:
         rule = rules[index]
         text = message.get(field_name, "") if field_name else ""
         render = rule.render
-        try:
-            text_message = render(facts, text, field_name, hit) if render else (hit.note if hit else rule.title)
-        except Exception:  # noqa: BLE001 - a message must never hide the finding
-            text_message = rule.title
-        fix = None
+        if render is None:
+            text_message = hit.note if hit is not None else rule.title
+        else:
+            try:
+                text_message = render(facts, text, field_name, hit)
+            except Exception:  # noqa: BLE001 - a message must never hide the finding
+                text_message = rule.title
+        severity = rule.severity
         if hit is not None:
             start, end, fix = hit.start, hit.end, hit.fix
+            if not rule.severity_declared:
+                severity = hit.severity
         elif field_name is not None:
-            start, end = 0, len(text)
+            start, end, fix = 0, len(text), None
         else:
-            start = end = None
+            start = end = fix = None
         fixer = rule.fixer
         if fixer is not None:
             try:
                 fix = fixer(facts, text, field_name, hit)
             except Exception:  # noqa: BLE001 - no fix rather than a crash
                 fix = None
-        severity = rule.severity
-        if hit is not None and not rule.severity_declared:
-            severity = hit.severity
         if not text_message.isprintable():
             text_message = visible(text_message)
-        out.append(Finding(rule.id, rule.ref, rule.category, severity, text_message, field_name, start, end, fix))
+        append(Finding(rule.id, rule.ref, rule.category, severity, text_message, field_name, start, end, fix))
     if len(out) > 1:
         out.sort(key=_finding_order)
     return out

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compliance.fastinit import fast_frozen_init
 
+
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One span found in a text.
@@ -37,40 +40,3 @@ class Hit:
     note: str = ""
     fix: str | None = None
     term: str = ""
-
-
-_SLOT_SETTERS = tuple(getattr(Hit, name).__set__ for name in Hit.__slots__)
-
-
-def _fast_init(
-    self: Hit,
-    start: int,
-    end: int,
-    text: str,
-    category: str,
-    kind: str,
-    label: str = "",
-    severity: str = "error",
-    note: str = "",
-    fix: str | None = None,
-    term: str = "",
-) -> None:
-    # The generated __init__ of a frozen dataclass goes through object.__setattr__ per field
-    # (~1 µs a hit, and every lint builds several). Setting the slots through their
-    # descriptors is the same operation at half the cost; the class stays frozen for
-    # everybody else, and the signature and defaults are the fields' (checked by a test).
-    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 = _SLOT_SETTERS
-    s0(self, start)
-    s1(self, end)
-    s2(self, text)
-    s3(self, category)
-    s4(self, kind)
-    s5(self, label)
-    s6(self, severity)
-    s7(self, note)
-    s8(self, fix)
-    s9(self, term)
-
-
-_fast_init.__qualname__ = "Hit.__init__"
-Hit.__init__ = _fast_init  # type: ignore[method-assign]

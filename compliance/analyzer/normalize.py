@@ -36,7 +36,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 __all__ = ["Normalized", "normalize", "fold_char", "fold_with_origin"]
@@ -392,7 +394,7 @@ def normalize(text: str) -> Normalized:
     return Normalized(text, folded, origin)
 
 
-def fold_with_origin(text: str) -> tuple[str, list[int] | None]:
+def fold_with_origin(text: str) -> tuple[str, Sequence[int] | None]:
     """`normalize` without the `Normalized` wrapper: the folded text and its origin list.
 
     ``origin[i]`` is the original index of folded character ``i``; None is the identity map.
@@ -402,16 +404,81 @@ def fold_with_origin(text: str) -> tuple[str, list[int] | None]:
         # ASCII folds by lower-casing only (NFKC is the identity there, no CJK separators).
         return text.lower(), None
     folded, origin = _fold(text, _tables())
-    if _REMOVABLE_RUN.search(folded) is None:  # most texts: no list, no second pass
+    first = _REMOVABLE_RUN.search(folded)
+    if first is None:  # most texts: no list, no second pass
         return folded, origin
+    if origin is None:
+        return _remove_runs_identity(folded, first)
     kept: list[str] = []
     kept_origin: list[int] = []
     pos = 0
-    for match in _REMOVABLE_RUN.finditer(folded):
+    for match in _REMOVABLE_RUN.finditer(folded, first.start()):
         start, end = match.span()
         kept.append(folded[pos:start])
-        kept_origin.extend(origin[pos:start] if origin is not None else range(pos, start))
+        kept_origin.extend(origin[pos:start])
         pos = end
     kept.append(folded[pos:])
-    kept_origin.extend(origin[pos:] if origin is not None else range(pos, len(folded)))
+    kept_origin.extend(origin[pos:])
     return "".join(kept), kept_origin
+
+
+def _remove_runs_identity(folded: str, first: re.Match[str]) -> tuple[str, Sequence[int]]:
+    """Separator runs removed from a text whose fold kept every position: the offset map is
+    one shift per kept piece (`PiecewiseOrigin`), not a list of every position."""
+    kept: list[str] = []
+    starts: list[int] = [0]
+    shifts: list[int] = [0]
+    pos = out = removed = 0
+    for match in _REMOVABLE_RUN.finditer(folded, first.start()):
+        start, end = match.span()
+        kept.append(folded[pos:start])
+        out += start - pos
+        removed += end - start
+        starts.append(out)
+        shifts.append(removed)
+        pos = end
+    kept.append(folded[pos:])
+    result = "".join(kept)
+    return result, PiecewiseOrigin(starts, shifts, len(result))
+
+
+class PiecewiseOrigin(Sequence[int]):
+    """An offset map made of shifted pieces: ``origin[i] = i + shifts[k]`` for the last piece
+    ``k`` with ``starts[k] <= i`` (what removing separator runs from an otherwise identical
+    text leaves). Behaves as the list of every position; costs a bisection per look-up."""
+
+    __slots__ = ("_starts", "_shifts", "_length")
+
+    def __init__(self, starts: list[int], shifts: list[int], length: int) -> None:
+        self._starts = starts
+        self._shifts = shifts
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("origin index out of range")
+        return index + self._shifts[bisect_right(self._starts, index) - 1]
+
+    def __iter__(self) -> Iterator[int]:
+        starts, shifts = self._starts, self._shifts
+        for k, shift in enumerate(shifts):
+            stop = starts[k + 1] if k + 1 < len(starts) else self._length
+            for i in range(starts[k], stop):
+                yield i + shift
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PiecewiseOrigin({list(self)!r})"

@@ -111,11 +111,23 @@ def folded(text: str) -> str:
     return result
 
 
+_last_rendered: tuple[str, str, str, int] = ("", "", "", 0)
+
+
 def rendered_length(signature: str, body: str, optout: str) -> int:
-    """Characters of the message as sent: 【signature】 + body + opt-out."""
-    length = scanners.char_count(body) + scanners.char_count(optout)
+    """Characters of the message as sent: 【signature】 + body + opt-out.
+
+    Remembers the last message (by identity of its three parts): the length and segment
+    rules and their messages ask for the same message's length three times in a row.
+    """
+    global _last_rendered
+    last = _last_rendered
+    if last[1] is body and last[0] is signature and last[2] is optout:
+        return last[3]
+    length = len(body) - body.count("\r\n") + len(optout) - optout.count("\r\n")
     if signature:
         length += scanners.char_count(signature) + 2
+    _last_rendered = (signature, body, optout, length)
     return length
 
 

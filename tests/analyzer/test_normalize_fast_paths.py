@@ -10,15 +10,12 @@ traditional and full-width characters, invisibles and expansions (ﬁ, ㎡).
 
 from __future__ import annotations
 
-import inspect
 import re
-from dataclasses import MISSING, fields
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from compliance.analyzer import normalize as N
-from compliance.analyzer.hits import Hit
 
 ALPHABET = (
     "最低价网一【】𠀀"  # CJK (BMP, bracket, astral)
@@ -91,13 +88,53 @@ def test_lower_fast_path_is_taken_for_chinese_with_capitals() -> None:
     assert N.normalize("最新款PHONE手机").is_identity
 
 
-def test_hit_init_keeps_the_dataclass_signature() -> None:
-    """`Hit.__init__` is replaced for speed; its parameters must stay the fields, in order."""
-    params = list(inspect.signature(Hit.__init__).parameters.values())[1:]
-    assert [p.name for p in params] == [f.name for f in fields(Hit)]
-    for param, fld in zip(params, fields(Hit), strict=True):
-        expected = inspect.Parameter.empty if fld.default is MISSING else fld.default
-        assert param.default == expected, fld.name
-    hit = Hit(1, 2, "a", "ad_law", "ad_law", fix="b")
-    assert (hit.start, hit.end, hit.text, hit.severity, hit.fix, hit.term) == (1, 2, "a", "error", "b", "")
-    assert hit == Hit(start=1, end=2, text="a", category="ad_law", kind="ad_law", fix="b")
+def reference_origin(text: str) -> tuple[str, list[int]]:
+    """Folded text and the original index of every folded character, one character at a time."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for folded_char in N.fold_char(char):
+            chars.append(folded_char)
+            origin.append(index)
+    folded = "".join(chars)
+    kept, kept_origin, pos = [], [], 0
+    for start, end in reference_runs(folded):
+        kept.append(folded[pos:start])
+        kept_origin.extend(origin[pos:start])
+        pos = end
+    kept.append(folded[pos:])
+    kept_origin.extend(origin[pos:])
+    return "".join(kept), kept_origin
+
+
+@settings(max_examples=600, deadline=None)
+@given(texts)
+@example("最 低 价")
+@example("ﬁ 最 低")
+@example("加 v 信 ab")
+def test_offset_map_matches_the_per_character_reference(text: str) -> None:
+    """Whatever form the map takes (None, a list, pieces with one shift each), it is the
+    per-character map: by index, by slice and by iteration."""
+    folded, origin = N.fold_with_origin(text)
+    expected_text, expected_origin = reference_origin(text)
+    assert folded == expected_text
+    if origin is None:
+        assert expected_origin == list(range(len(text)))
+        return
+    assert len(origin) == len(expected_origin)
+    assert list(origin) == expected_origin
+    assert [origin[i] for i in range(len(origin))] == expected_origin
+    assert origin[1:] == expected_origin[1:]
+    if expected_origin:
+        assert origin[-1] == expected_origin[-1]
+
+
+def test_piecewise_origin_is_a_sequence() -> None:
+    folded, origin = N.fold_with_origin("最 低 价")
+    assert folded == "最低价" and isinstance(origin, N.PiecewiseOrigin)
+    assert list(origin) == [0, 2, 4] and origin == [0, 2, 4] and len(origin) == 3
+    assert N.normalize("最 低 价").span(0, 3) == (0, 5)
+    import pytest
+
+    with pytest.raises(IndexError):
+        origin[3]
