@@ -26,7 +26,7 @@ from compliance.functions import REGISTRY
 from compliance.model import CheckedPack, CheckedRule
 
 #: Bump when generated code changes shape: part of the disk-cache key.
-COMPILER_VERSION = "2"
+COMPILER_VERSION = "3"
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">",
@@ -232,7 +232,12 @@ class _Codegen:
             self.emit(f"for _hit in {source}:", indent)
             self.emit(f"out.append(({index}, {where}, _hit))", indent + 1)
         elif rule.find is not None:
-            self.emit(f"for _hit in {self.expr(rule.find, bound)}:", indent)
+            find = rule.find
+            if isinstance(find, ast.Call) and find.name in REGISTRY and REGISTRY[find.name].iterate is not None:
+                source = f"_iter_{find.name}({', '.join(self.expr(a, bound) for a in find.args)})"
+            else:
+                source = self.expr(find, bound)
+            self.emit(f"for _hit in {source}:", indent)
             self.emit(f"out.append(({index}, {where}, _hit))", indent + 1)
         else:
             assert rule.require is not None
@@ -395,6 +400,8 @@ def runtime_namespace() -> dict[str, Any]:
     namespace: dict[str, Any] = {"__builtins__": {"frozenset": frozenset}, "_fmt": format_plain, "_set": _set}
     for name, fn in REGISTRY.items():
         namespace[f"_fn_{name}"] = fn.impl
+        if fn.iterate is not None:
+            namespace[f"_iter_{name}"] = fn.iterate
     namespace["_lexicons_of"] = hits_by_lexicon
     namespace["_for_platform"] = platform_filter
     return namespace

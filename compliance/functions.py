@@ -68,6 +68,9 @@ class Function:
     literal_args: tuple[int, ...] = field(default=())
     #: checks the constant arguments at load time; returns an error message or None
     validate: Callable[[list[Any]], str | None] | None = None
+    #: the same items as `impl` as any iterable (a list, say): what a compiled ``find`` loop
+    #: calls, sparing the copy into an immutable tuple that only values need
+    iterate: Callable[..., Any] | None = None
 
 
 REGISTRY: dict[str, Function] = {}

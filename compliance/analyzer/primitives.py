@@ -159,7 +159,7 @@ def _text_to_hits(name: str, doc: str, impl: Any) -> Function:
             raise SignatureError(f"takes one text, got {', '.join(map(str, args)) or 'nothing'}")
         return HITS
 
-    return Function(name, f"{name}(str) -> list[hit]", doc, rule, _as_tuple(impl))
+    return Function(name, f"{name}(str) -> list[hit]", doc, rule, _as_tuple(impl), iterate=impl)
 
 
 def _as_tuple(impl: Any) -> Any:
@@ -206,15 +206,18 @@ def _register_all() -> None:
         register(_text_to_hits(name, doc, impl))
     register(Function(
         "brackets", "brackets(str) -> list[hit]", "【 or 】 used in a text (outside the signature).",
-        _fixed((STR,), HITS), lambda text: tuple(scanners.brackets_outside_signature(text, None))))
+        _fixed((STR,), HITS), lambda text: tuple(scanners.brackets_outside_signature(text, None)),
+        iterate=lambda text: scanners.brackets_outside_signature(text, None)))
     register(Function(
         "incomplete_template", "incomplete_template(str, min_words: int) -> list[hit]",
         "A template with fewer fixed content words than min_words around its variables (jieba).",
-        _fixed((STR, INT), HITS), lambda text, n: tuple(scanners.incomplete_template(text, n))))
+        _fixed((STR, INT), HITS), lambda text, n: tuple(scanners.incomplete_template(text, n)),
+        iterate=scanners.incomplete_template))
     register(Function(
         "disallowed_links", "disallowed_links(str, allowed: set[str]) -> list[hit]",
         "Links whose host is not allowed (\"m.jd.com\" exactly; \".jd.com\" and its subdomains).",
-        _fixed((STR, set_of(STR)), HITS), lambda text, allowed: tuple(scanners.disallowed_links(text, allowed))))
+        _fixed((STR, set_of(STR)), HITS), lambda text, allowed: tuple(scanners.disallowed_links(text, allowed)),
+        iterate=scanners.disallowed_links))
     register(Function("char_count", "char_count(str) -> int", "Characters as a phone counts them.",
                       _fixed((STR,), INT), scanners.char_count))
     register(Function("sms_segments", "sms_segments(int) -> int",
