@@ -334,12 +334,11 @@ class Engine:
         field's original text). Raises `FactError` for a malformed message, including text
         with a lone surrogate (not valid Unicode).
         """
-        from compliance.lint import MAX_MESSAGE_CHARS, screen_message
-
+        lint = _lint_module()
         program = self.program(channel)
         if max_chars is None:
-            max_chars = getattr(self, "max_message_chars", MAX_MESSAGE_CHARS)
-        screened = screen_message(channel, message, max_chars)
+            max_chars = getattr(self, "max_message_chars", lint.MAX_MESSAGE_CHARS)
+        screened = lint.screen_message(channel, message, max_chars)
         if screened is not None:
             return screened
         return self.lint_program(program, message, at=at, via_template=via_template)

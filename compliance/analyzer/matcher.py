@@ -282,9 +282,16 @@ class Matcher:
         candidates: list[tuple[int, int, _Term]] = []
         encoded = folded.encode("utf-8", "surrogatepass")
         one_byte_chars = len(encoded) == n
+        byte_end = char_end = 0  # matches come by increasing end: count characters incrementally
         for last, (length, terms) in self._automaton.iter(encoded.decode("latin-1")):
-            # `last` indexes the bytes: count the characters up to it (ASCII: the same).
-            end = last + 1 if one_byte_chars else len(encoded[:last + 1].decode("utf-8", "surrogatepass"))
+            # `last` indexes the bytes; a match always ends on a character boundary.
+            if one_byte_chars:
+                end = last + 1
+            else:
+                if last + 1 != byte_end:
+                    char_end += len(encoded[byte_end:last + 1].decode("utf-8", "surrogatepass"))
+                    byte_end = last + 1
+                end = char_end
             start = end - length
             for term in terms:
                 if filtered:
