@@ -23,7 +23,7 @@ from compliance.compiler import COMPILER_VERSION, CompiledSource, compile_source
 from compliance.errors import EvaluationError, FactError, UnknownChannelError, did_you_mean
 from compliance.evaluator import Env, explain
 from compliance.findings import Finding
-from compliance.grammar.parser import GRAMMAR_PATH, parse_text
+from compliance.grammar.parser import GRAMMAR_PATH, parse_text, read_source
 from compliance.model import CheckedPack, CheckedRule
 from compliance.program import Program
 from compliance.types import Type, python_type
@@ -127,15 +127,24 @@ class Engine:
             configuration); one named like a built-in lexicon adds its entries to it, others
             can be named by user rules (``lexicon("brand_terms", text)``).
         allowed_words: words whose occurrences no lexicon hit may lie inside.
+        max_message_chars: the largest message `lint` scans, in characters over all its text
+            fields (default `compliance.lint.MAX_MESSAGE_CHARS`, 1,000,000). A longer message
+            is denied unscanned by one ``message-too-large`` finding.
+
+    Raises `RulesSyntaxError` (file:line:col) for a rules file that is not UTF-8 text, and
+    `CheckError` for rules that do not check.
     """
 
     def __init__(self, paths: Iterable[str | Path] = (), *, params: Mapping[str, Mapping[str, Any]] | None = None,
                  use_cache: bool = True, builtins: bool = True, lexicons: Sequence[Any] = (),
-                 allowed_words: Sequence[str] = ()):
+                 allowed_words: Sequence[str] = (), max_message_chars: int | None = None):
+        if max_message_chars is not None and (isinstance(max_message_chars, bool) or not isinstance(max_message_chars, int)
+                                              or max_message_chars < 1):
+            raise ValueError(f"max_message_chars must be a positive integer, got {max_message_chars!r}")
         self._lock = threading.Lock()
         builtin_files = builtin_rule_files() if builtins else []
         user_files = _expand(paths)
-        sources = {str(p): p.read_text(encoding="utf-8") for p in builtin_files + user_files}
+        sources = {str(p): read_source(p) for p in builtin_files + user_files}
         self._sources = sources
         self._user_files = {str(p) for p in user_files}
         self._params = {k: dict(v) for k, v in (params or {}).items()}
@@ -155,6 +164,8 @@ class Engine:
         self._channels = self._map_channels()
         self._validators: dict[tuple[str, str], Any] = {}
         self._optout_cache: Any = None  # opt-out phrases, loaded on the first lint
+        if max_message_chars is not None:
+            self.max_message_chars = max_message_chars
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], **kwargs: Any) -> "Engine":

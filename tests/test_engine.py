@@ -142,3 +142,26 @@ def test_audience_require_rule_reports_stale_snapshot(engine: Engine) -> None:
 def test_audience_table_missing_column_is_named(engine: Engine) -> None:
     with pytest.raises(FactError, match="no column 'purchase_days_6m'"):
         engine.audience(pa.table({"other": [1]}), channel="taobao.weitao")
+
+
+def test_max_message_chars_is_an_engine_setting(tmp_path) -> None:
+    """A service sets its own limit once; a longer message is denied unscanned."""
+    from compliance.engine import Engine as _Engine
+
+    small = _Engine(max_message_chars=50)
+    report = small.lint("【小米旗舰店】" + "好" * 60 + "回T退订", channel="jd.sms")
+    assert not report.ok and [f.rule for f in report.findings] == ["message-too-large"]
+    assert small.lint("【小米旗舰店】好物上新 回T退订", channel="jd.sms").ok
+    with pytest.raises(ValueError, match="positive integer"):
+        _Engine(max_message_chars=0)
+
+
+def test_a_rules_file_that_is_not_utf8_is_a_positioned_error(tmp_path) -> None:
+    from compliance.engine import Engine as _Engine
+    from compliance.errors import RulesSyntaxError
+
+    path = tmp_path / "latin1.rules"
+    path.write_bytes(b'pack p {\n title "caf\xe9"\n}\n')
+    with pytest.raises(RulesSyntaxError) as info:
+        _Engine([path])
+    assert f"{path}:2:12" in str(info.value) and "UTF-8" in str(info.value)
