@@ -110,6 +110,10 @@ def _lint_module() -> Any:
     return _lint
 
 
+#: Years a send time may fall in (the HTTP schema states the same range).
+SEND_YEARS = (1970, 2999)
+
+
 def builtin_rule_files() -> list[Path]:
     return sorted(BUILTIN_RULES.glob("*.rules"))
 
@@ -419,9 +423,16 @@ class Engine:
         checked = merge_facts(given, checked)
         at = checked["send"].get("at")
         if isinstance(at, str):
-            at = _aware(dt.datetime.fromisoformat(at))
+            try:
+                at = _aware(dt.datetime.fromisoformat(at))
+            except ValueError as exc:
+                raise FactError(f"send.at {at!r} is not an ISO 8601 date-time ({exc})") from None
         if at is None:
             raise FactError("a send needs `at`, the time it is to go out")
+        if isinstance(at, dt.datetime) and not SEND_YEARS[0] <= at.year <= SEND_YEARS[1]:
+            # Rules add days and hours to it: near datetime's edges that overflows mid-rule.
+            raise FactError(f"send.at {at.isoformat()} is outside the supported years "
+                            f"{SEND_YEARS[0]}–{SEND_YEARS[1]}")
         reasons: list[Finding] = []
         earliest: dt.datetime | None = at
         for rule in program.schedule_rules:

@@ -69,3 +69,23 @@ def test_schedule_needs_channel_and_time(engine: Engine) -> None:
         engine.schedule({"at": t(25, 9)})
     with pytest.raises(FactError, match="at"):
         engine.schedule({"channel": "jd.sms", "audience_size": 1})
+
+
+@pytest.mark.parametrize("at", [
+    dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=-12))),
+    dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc),
+    "9999-12-31T23:59:59-12:00",
+])
+def test_send_times_outside_the_supported_years_are_a_fact_error(engine, at) -> None:
+    """Near datetime's edges the rules' arithmetic would overflow mid-rule: refused up front."""
+    from compliance.errors import FactError
+
+    with pytest.raises(FactError, match="outside the supported years 1970–2999"):
+        engine.schedule({"channel": "jd.sms", "merchant": "m", "recipient": "r", "at": at})
+
+
+def test_a_send_time_that_is_not_iso_is_a_fact_error(engine) -> None:
+    from compliance.errors import FactError
+
+    with pytest.raises(FactError, match="send.at"):
+        engine.schedule({"channel": "jd.sms", "merchant": "m", "recipient": "r", "at": "tomorrow"})
