@@ -40,9 +40,10 @@ test: $(STAMP) redis chromium
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
 
-# Long fuzzing: 20,000 random cases per hypothesis target, then each atheris harness for 60 s.
+# Long fuzzing: 20,000 random cases per hypothesis target (and per HTTP operation under
+# schemathesis), then each atheris harness for 60 s (crash files land in the current directory).
 fuzz: $(STAMP)
-	COMPLIANCE_FUZZ_EXAMPLES=$${COMPLIANCE_FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest tests/fuzz -q -m fuzz -p no:cacheprovider
+	COMPLIANCE_FUZZ_EXAMPLES=$${COMPLIANCE_FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest tests/fuzz tests/test_server_schemathesis.py -q -p no:cacheprovider
 	for h in tests/fuzz/atheris_*.py; do [ -e "$$h" ] || continue; echo "== $$h"; \
 	  $(BIN)/python "$$h" -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
 
