@@ -7,6 +7,7 @@ certainly mid-run (blocked waiting for more input) when it is killed — no timi
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -61,6 +62,26 @@ def _wait_for_checkpoint(out: Path, process: subprocess.Popen, records: int) -> 
     raise AssertionError("the audit never checkpointed")
 
 
+def _open_feed(fifo: Path, process: subprocess.Popen):
+    """Open the FIFO for writing once the audit opened it for reading; fail (instead of
+    blocking forever) if the audit exits first."""
+    deadline = time.monotonic() + 120  # a guard against hanging, not an assertion about speed
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO until a reader is there
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+        if process.poll() is not None:
+            raise AssertionError(f"the audit exited ({process.returncode}) before reading its archive: "
+                                 f"{process.stderr.read() if process.stderr else ''}")
+        assert time.monotonic() < deadline, "the audit never opened its archive"
+        time.sleep(0.01)
+    os.set_blocking(fd, True)
+    return open(fd, "w", encoding="utf-8")
+
+
 def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
     rows = _rows()
     lines = [json.dumps(r, ensure_ascii=False) if isinstance(r, dict) else r for r in rows]
@@ -75,7 +96,7 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
     out = tmp_path / "out"
     process = subprocess.Popen(_command(archive, out, "--jobs", "1"), env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    with open(archive, "w", encoding="utf-8") as feed:  # opens once the audit opens it for reading
+    with _open_feed(archive, process) as feed:  # opens once the audit opens it for reading
         feed.write("\n".join(lines[:FED]) + "\n")
         feed.flush()
         state = _wait_for_checkpoint(out, process, FED - EVERY)
