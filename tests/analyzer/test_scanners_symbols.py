@@ -87,3 +87,30 @@ def test_brackets_without_signature_and_trailing_signature() -> None:
     assert brackets_outside_signature(text, (2, 6)) == []
     assert [h.label for h in brackets_outside_signature(text, None)] == ["open", "close"]
     assert brackets_outside_signature("没有括号", None) == []
+
+
+def test_invisible_characters_are_one_hit_per_run() -> None:
+    """Bidi controls, zero-width and control characters hide or reorder copy (最\u202e价低 shows
+    as 最低价): each run is one `invisible` hit, fixed by deleting it."""
+    from compliance.analyzer.scanners.symbols import special_symbols
+
+    hits = special_symbols("最\u202e价低，加\u200b\u200bV信\x00")
+    assert [(h.label, h.start, h.end, h.fix) for h in hits] == [
+        ("invisible", 1, 2, ""), ("invisible", 6, 8, ""), ("invisible", 10, 11, "")]
+    assert "U+202E" in hits[0].note
+    assert special_symbols("第一行\n第二行\t好\r\n") == []
+    assert [h.label for h in special_symbols("👨\u200d👩\u200d👧")] == ["emoji"]  # ZWJ inside an emoji
+
+
+def test_the_precheck_admits_every_invisible_character() -> None:
+    """`special_symbols` skips text its precheck rejects: it must admit every format (Cf) and
+    control (Cc) character but tab and line breaks, whatever Unicode adds."""
+    import unicodedata
+
+    from compliance.analyzer.scanners.symbols import _SYMBOL_PRECHECK_RE, special_symbols
+
+    missing = [hex(cp) for cp in range(0x110000)
+               if unicodedata.category(chr(cp)) in ("Cf", "Cc") and chr(cp) not in "\t\n\r"
+               and not _SYMBOL_PRECHECK_RE.match(chr(cp))]
+    assert missing == []
+    assert [h.label for h in special_symbols("a\U000e0001b")] == ["invisible"]

@@ -90,20 +90,21 @@ def test_the_size_limit_is_configurable_and_counts_every_text_field(engine: Any)
 
 #: (character, a rule that must report it, denied?). JD-SMS-07 (jd-sms-length) and repeated
 #: punctuation are warnings in the platform rules: an over-long SMS gets a verdict with a
-#: warning, not a denial. A body of spaces only is an empty body, which copy rules skip.
+#: warning, not a denial. A body of spaces only is an empty body (JD-SMS-08); invisible and
+#: control characters are special symbols (JD-SMS-11).
 @pytest.mark.parametrize(("char", "expected", "denied"), [
     ("最", "copy-ad-law", True),
     ("!", "copy-repeated-punctuation", False),
     ("1", "jd-sms-length", False),
-    (" ", None, False),
+    (" ", "jd-sms-empty-body", True),
     ("a", "jd-sms-length", False),
     ("【", "copy-brackets", True),
     ("{", "jd-sms-length", False),
     ("微", "jd-sms-length", False),
-    ("\u200b", "jd-sms-length", False),
+    ("\u200b", "copy-symbols", True),
     ("😀", "copy-symbols", True),
-    ("\x00", "jd-sms-length", False),
-    ("\u202e", "jd-sms-length", False),
+    ("\x00", "copy-symbols", True),
+    ("\u202e", "copy-symbols", True),
 ], ids=repr)
 def test_1_mb_of_one_repeated_character_gets_a_verdict(engine: Any, char: str, expected: str | None,
                                                       denied: bool) -> None:

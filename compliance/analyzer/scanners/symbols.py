@@ -22,6 +22,11 @@ What counts as a special symbol (JD-SMS-11, carrier gateways reject or garble th
 * ``qq_code``: QQ expression codes (/:share, /:rose, /::)).
 * ``currency``: ¥/￥ not followed by an amount (digits, masked x, Chinese numerals), i.e.
   used as decoration.
+* ``invisible``: a run of characters nobody sees: format characters (zero-width space and
+  joiners, bidi controls such as U+202E, soft hyphen, BOM, tags), control characters other
+  than tab and line breaks (NUL, DEL, C1), and the Unicode line/paragraph separators. They
+  split words to slip past filters or reorder what the reader sees (``最\u202e价低`` shows as
+  最低价), and gateways garble them. A ZWJ inside an emoji sequence belongs to the emoji.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ _DECORATIVE_PATTERN = (
 )
 _PUA_PATTERN = r"[\uE000-\uF8FF\U000F0000-\U000FFFFD\U00100000-\U0010FFFD]"
 _CURRENCY_PATTERN = r"[¥￥](?![ \u3000]*[0-9xX０-９一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖])"
+_INVISIBLE_PATTERN = r"[\p{Cf}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]+"
 
 # Order matters: at one position the first alternative wins, so a kaomoji containing box
 # drawing or geometric shapes (╯□╰) is one face, not three decorations.
@@ -82,6 +88,7 @@ _SYMBOL_RE = regex.compile(
     rf"|(?P<decorative>{_DECORATIVE_PATTERN})"
     rf"|(?P<private_use>{_PUA_PATTERN})"
     rf"|(?P<currency>{_CURRENCY_PATTERN})"
+    rf"|(?P<invisible>{_INVISIBLE_PATTERN})"
 )
 
 # Cheap rejection: every alternative above contains at least one of these characters
@@ -90,7 +97,12 @@ _SYMBOL_RE = regex.compile(
 _SYMBOL_PRECHECK_RE = re.compile(
     r"[\^_:;\u00A5\u00B0\u00B4\u02C7\u03B5\u03C9\u0414\u1D17\u203B\u203C\u203F\u2049"
     r"\u20E3\u2100-\u2BFF\u3013\u3030\u303D\u30FB\u3200-\u32FF\uE000-\uF8FF\uFE0F\uFF3E"
-    r"\uFF40\uFFE3\uFFE5\U0001F000-\U0010FFFF]"
+    r"\uFF40\uFFE3\uFFE5\U0001F000-\U0010FFFF"
+    # invisible: controls, line/paragraph separators and every format (Cf) character (a test
+    # checks each code point against `_INVISIBLE_PATTERN`)
+    r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
+    r"\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    r"\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a]"
 )
 
 _EMOJI_PRESENTATION_RE = regex.compile(r"\p{Emoji_Presentation}")
@@ -103,6 +115,7 @@ _NOTES: dict[str, str] = {
     "kaomoji": "颜文字",
     "qq_code": "QQ表情代码",
     "currency": "装饰性货币符号",
+    "invisible": "不可见字符",
 }
 _SEVERITY: dict[str, str] = {"enclosed": "warning"}
 # Deleting an ornament is safe; an arrow or an enclosed number may carry meaning (8:00→22:00,
@@ -126,7 +139,8 @@ def special_symbols(text: str) -> list[Hit]:
     """Emoji, decorative symbols, legacy private-use emoji, kaomoji, QQ codes, decorative ¥.
 
     Each hit's label is one of ``emoji``, ``decorative``, ``enclosed``, ``private_use``,
-    ``kaomoji``, ``qq_code``, ``currency`` (see the module docstring for the exact sets);
+    ``kaomoji``, ``qq_code``, ``currency``, ``invisible`` (see the module docstring for the
+    exact sets);
     the fix is ``""`` (delete) except for arrows and enclosed characters.
     """
     if not _SYMBOL_PRECHECK_RE.search(text):
@@ -140,8 +154,11 @@ def special_symbols(text: str) -> list[Hit]:
         fix: str | None = None
         if label not in _NO_FIX and not _ARROWS_RE.fullmatch(found):
             fix = ""
+        note = _NOTES[label]
+        if label == "invisible":
+            note = f"{note}（{'、'.join(sorted({f'U+{ord(c):04X}' for c in found[:16]}))}）"
         hits.append(Hit(match.start(), match.end(), found, "symbol", "special_symbols", label,
-                        _SEVERITY.get(label, "error"), _NOTES[label], fix))
+                        _SEVERITY.get(label, "error"), note, fix))
     return hits
 
 
