@@ -28,6 +28,9 @@ from compliance.program import Program
 MAX_MESSAGE_CHARS = 1_000_000
 #: Rule id of the finding that denies an over-long message (category ``length``).
 MESSAGE_TOO_LARGE = "message-too-large"
+#: Findings about a message that was not checked at all. No suppression comment, selection,
+#: ignore list or severity setting may hide or soften them: that would pass unchecked copy.
+UNSUPPRESSIBLE: frozenset[str] = frozenset({MESSAGE_TOO_LARGE})
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -30,6 +30,7 @@ from compliance.findings import Finding
 from compliance.io.copyfiles import SUPPORTED_EXTENSIONS, CopyFile, CopyMessage, parse_copy_text, read_copy_file
 from compliance.io.fixes import Edit, FixRequest, fix_copy_file
 from compliance.io.suppression import UnusedSuppression, apply_suppressions, code_matches
+from compliance.lint import UNSUPPRESSIBLE
 from compliance.output.located import LocatedFinding, MessageRef, RuleInfo, locate
 
 if TYPE_CHECKING:
@@ -260,7 +261,8 @@ class CopyLinter:
         for message in copy_file.messages:
             origins, shifts = placed[message.index]
             for finding in kept.get(message.index, []):
-                if not self.config.is_enabled(finding.rule, where, refs=refs_of(finding)):
+                if finding.rule not in UNSUPPRESSIBLE and not self.config.is_enabled(
+                        finding.rule, where, refs=refs_of(finding)):
                     continue
                 item, request = self._place(finding, message, shown, origins, shifts)
                 located.append(item)
@@ -272,6 +274,8 @@ class CopyLinter:
         return FileReport(copy_file, shown, located, requests, messages)
 
     def _with_severity(self, finding: Finding) -> Finding:
+        if finding.rule in UNSUPPRESSIBLE:
+            return finding
         severity = self.config.severity_for(finding.rule, finding.severity)
         return finding if severity == finding.severity else dataclasses.replace(finding, severity=severity)
 

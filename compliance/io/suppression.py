@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from compliance.lint import UNSUPPRESSIBLE
+
 if TYPE_CHECKING:
     from compliance.findings import Finding
     from compliance.io.copyfiles import CopyFile
@@ -190,7 +192,7 @@ def apply_suppressions(
         out: list[Finding] = []
         for finding in findings:
             refs = tuple(refs_of(finding)) if refs_of is not None else (finding.ref,)
-            if not _suppress(finding, refs, candidates):
+            if finding.rule in UNSUPPRESSIBLE or not _suppress(finding, refs, candidates):
                 out.append(finding)
         kept[index] = out
 

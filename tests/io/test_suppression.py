@@ -163,3 +163,18 @@ def test_disable_next_line_with_nothing_after_is_unused(tmp_path: Path) -> None:
     assert cf.messages[0].allow == frozenset()
     _, unused = apply_suppressions({0: []}, cf)
     assert [(u.code, u.line) for u in unused] == [("x", 2)]
+
+
+def test_nothing_hides_a_message_that_was_not_checked(tmp_path: Path) -> None:
+    """`message-too-large` means the copy was never scanned: a suppression comment, an ignore
+    list or a severity setting must not turn it into a pass."""
+    from compliance.config import Config
+    from compliance.engine import Engine
+    from compliance.io.linter import CopyLinter
+
+    path = write(tmp_path, "copy.txt", "# compliance: disable=message\n【小米旗舰店】" + "好" * 80 + " 回T退订\n")
+    config = Config(default_channel="jd.sms", ignore=["message"], severity_overrides={"message-too-large": "info"})
+    report = CopyLinter(Engine(max_message_chars=50), config, channel="jd.sms").lint(read_copy_file(path))
+    found = [(f.finding.rule, f.finding.severity) for f in report.findings]
+    assert ("message-too-large", "error") in found
+    assert ("unused-suppression", "warning") in found  # the comment had no effect: said so
