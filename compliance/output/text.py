@@ -38,9 +38,47 @@ def display_width(text: str) -> int:
     return sum(char_width(ch) for ch in text)
 
 
+#: A long source line is shown as a window: this many characters either side of the span,
+#: and at most `EXCERPT_SPAN` characters of the span itself (a 10 MB line stays one screen).
+EXCERPT_CONTEXT = 40
+EXCERPT_SPAN = 80
+#: Header messages longer than this are cut (they can quote a long run of the copy).
+MESSAGE_CHARS = 300
+
+
 def one_line(text: str) -> str:
-    """`text` with line breaks turned into spaces, so one finding keeps one header line."""
-    return " ".join(part.strip() for part in text.splitlines() if part.strip()) if "\n" in text or "\r" in text else text
+    """`text` with line breaks turned into spaces, so one finding keeps one header line; cut
+    to `MESSAGE_CHARS` characters."""
+    if "\n" in text or "\r" in text:
+        text = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS] + "…"
+
+
+def printable(text: str) -> str:
+    """`text` as a terminal can show it: tabs as spaces; control, format (bidi overrides,
+    zero-width) and line/paragraph-separator characters as ``\\uXXXX``, so they neither
+    reorder nor hide what is around them."""
+    if text.isprintable():
+        return text
+    return "".join(
+        " " * TAB_WIDTH if ch == "\t"
+        else f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+        for ch in text
+    )
+
+
+def excerpt(line: str, start: int, end: int) -> tuple[str, str, str]:
+    """(before, span, after) of `line` as shown: a window around ``line[start:end]``, each part
+    made `printable`, with "…" where the line or the span is cut."""
+    end = max(end, start)
+    lo = max(0, start - EXCERPT_CONTEXT)
+    span_end = min(end, start + EXCERPT_SPAN)
+    before = ("…" if lo > 0 else "") + printable(line[lo:start])
+    span = printable(line[start:span_end]) + ("…" if span_end < end else "")
+    if span_end < end:
+        return before, span, ""
+    hi = min(len(line), end + EXCERPT_CONTEXT)
+    return before, span, printable(line[end:hi]) + ("…" if hi < len(line) else "")
 
 
 def _plural(n: int, word: str) -> str:
@@ -75,20 +113,17 @@ class TextFormatter:
     def render(self, item: LocatedFinding) -> list[tuple[str, str | None]]:
         """The lines for one finding as ``(text, rich style or None)`` pieces, one per line."""
         f = item.finding
-        head = f"{item.path}:{item.line}:{item.column}: {f.rule} [{f.severity}] {one_line(f.message)}"
+        head = f"{item.path}:{item.line}:{item.column}: {f.rule} [{f.severity}] {printable(one_line(f.message))}"
         lines: list[tuple[str, str | None]] = [(head, None)]
         if item.line >= 1:
             gutter = str(item.line)
             pad = " " * len(gutter)
-            shown = item.source_line.replace("\t", " " * TAB_WIDTH)
-            before = item.source_line[: item.column - 1]
-            if item.end_line == item.line:
-                under = item.source_line[item.column - 1 : item.end_column - 1]
-            else:
-                under = item.source_line[item.column - 1 :]
+            line = item.source_line
+            end = item.end_column - 1 if item.end_line == item.line else len(line)
+            before, under, after = excerpt(line, item.column - 1, end)
             width = max(1, display_width(under))
             marker = "^" + "~" * (width - 1)
-            lines.append((f"  {gutter} | {shown}", None))
+            lines.append((f"  {gutter} | {before}{under}{after}", None))
             lines.append((f"  {pad} | {' ' * display_width(before)}{marker}", _SEVERITY_STYLE.get(f.severity)))
             if f.fix is not None:
                 lines.append((f"  {pad} = fix: {self._describe_fix(item, under)}", "green"))

@@ -196,3 +196,20 @@ def test_junit_xml_one_case_per_message_and_escaping(located: list[LocatedFindin
     failure = cases[0].find("failure")
     assert failure is not None
     assert failure.get("message") == 'jd-sms-ad-law: <&"控制\\x01字符">'
+
+
+def test_text_shows_a_window_of_a_long_line_and_escapes_hidden_characters(tmp_path: Path) -> None:
+    """A 1 MB line prints one screen, and a bidi override in the copy cannot reorder the
+    terminal line that quotes it; the caret still sits under the span."""
+    path = tmp_path / "copy.txt"
+    text = "好" * 500_000 + "最\u202e低价" + "好" * 500_000
+    path.write_text(text + "\n", encoding="utf-8")
+    message = read_copy_file(path).messages[0]
+    item = locate(make(field="text", start=500_000, end=500_004, message="含有“最\u202e低价”"), message, "copy.txt")
+    out = render("text", [item])
+    assert len(out) < 2_000
+    source, caret = out.splitlines()[1:3]
+    assert "\u202e" not in out and "最\\u202e低价" in source
+    assert source.count("…") == 2
+    column = display_width(source[: source.index("最")])
+    assert caret.index("^") == column and caret.count("~") == display_width("最\\u202e低价") - 1
