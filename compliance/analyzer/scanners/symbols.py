@@ -97,12 +97,12 @@ _SYMBOL_RE = regex.compile(
 _SYMBOL_PRECHECK_RE = re.compile(
     r"[\^_:;\u00A5\u00B0\u00B4\u02C7\u03B5\u03C9\u0414\u1D17\u203B\u203C\u203F\u2049"
     r"\u20E3\u2100-\u2BFF\u3013\u3030\u303D\u30FB\u3200-\u32FF\uE000-\uF8FF\uFE0F\uFF3E"
-    r"\uFF40\uFFE3\uFFE5\U0001F000-\U0010FFFF"
+    r"\uFF40\uFFE3\uFFE5\U00011000-\U0010FFFF"
     # invisible: controls, line/paragraph separators and every format (Cf) character (a test
     # checks each code point against `_INVISIBLE_PATTERN`)
     r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
-    r"\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-    r"\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a]"
+    r"\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+    # (the astral format characters, U+110BD and up, are inside U+11000-U+10FFFF above)
 )
 
 _EMOJI_PRESENTATION_RE = regex.compile(r"\p{Emoji_Presentation}")
