@@ -110,10 +110,6 @@ def _lint_module() -> Any:
     return _lint
 
 
-#: Years a send time may fall in (the HTTP schema states the same range).
-SEND_YEARS = (1970, 2999)
-
-
 def builtin_rule_files() -> list[Path]:
     return sorted(BUILTIN_RULES.glob("*.rules"))
 
@@ -429,6 +425,8 @@ class Engine:
                 raise FactError(f"send.at {at!r} is not an ISO 8601 date-time ({exc})") from None
         if at is None:
             raise FactError("a send needs `at`, the time it is to go out")
+        from compliance.frequency.send import SEND_YEARS
+
         if isinstance(at, dt.datetime) and not SEND_YEARS[0] <= at.year <= SEND_YEARS[1]:
             # Rules add days and hours to it: near datetime's edges that overflows mid-rule.
             raise FactError(f"send.at {at.isoformat()} is outside the supported years "

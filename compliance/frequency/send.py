@@ -11,11 +11,16 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from typing import Annotated
 
+from compliance.errors import ComplianceError
+
 #: Naive datetimes mean Asia/Shanghai (platform-rules.md, "A send").
 DEFAULT_TZ: ZoneInfo = ZoneInfo("Asia/Shanghai")
+#: Years a send time may fall in: windows and schedules add days and hours to it, which
+#: overflows near `datetime`'s edges (the HTTP schema states the same range).
+SEND_YEARS: tuple[int, int] = (1970, 2999)
 
 
-class SendError(ValueError):
+class SendError(ComplianceError, ValueError):
     """A send given as a mapping that does not validate; the message lists every bad field."""
 
 
@@ -42,6 +47,9 @@ class Send:
     def __post_init__(self) -> None:
         if not isinstance(self.at, datetime):
             raise SendError(f"Send.at must be a datetime, got {type(self.at).__name__}")
+        if not SEND_YEARS[0] <= self.at.year <= SEND_YEARS[1]:
+            raise SendError(f"Send.at {self.at.isoformat()} is outside the supported years "
+                            f"{SEND_YEARS[0]}–{SEND_YEARS[1]}")
         if self.at.tzinfo is None:
             # Frozen dataclass: normalise once here so every later step sees an aware time.
             object.__setattr__(self, "at", self.at.replace(tzinfo=DEFAULT_TZ))

@@ -165,7 +165,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         send = _send(body.send.model_dump(exclude_none=True))
         decision = await _call(state.work, lambda: state.ledger(name).reserve(send))
         return {"allowed": decision.allowed, "violations": [_finding(f) for f in decision.violations],
-                "retry_after": decision.retry_after, "ledger": name}
+                "retry_after": decision.retry_after, "ledger": name, "degraded": decision.degraded}
 
     @app.post("/v1/schedule", response_model=ScheduleResponse, responses=_errors(*_COMMON, 501),
               tags=["schedule"])

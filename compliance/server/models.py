@@ -126,6 +126,8 @@ class ReserveResponse(BaseModel):
     violations: list[FindingModel]
     retry_after: dt.datetime | None = Field(description="when denied, the earliest time the same send would pass")
     ledger: str = Field(description="name of the ledger that decided")
+    degraded: bool = Field(False, description="true when a fail-open ledger allowed the send without being "
+                                              "able to check it (its store failed); always false fail-closed")
 
 
 class ScheduleSendModel(BaseModel):

@@ -128,3 +128,17 @@ def test_cap_and_window_validation() -> None:
         Window("rolling")
     with pytest.raises(ValueError, match="time zone"):
         Window("calendar", "day", tz="Mars/Olympus")
+
+
+@pytest.mark.parametrize("year", [1, 1969, 3000, 9999])
+def test_send_times_outside_the_supported_years_are_a_send_error(year: int) -> None:
+    """Windows add days to a send time: near datetime's edges that overflowed inside the ledger."""
+    import datetime as _dt
+
+    from compliance.errors import ComplianceError
+    from compliance.frequency.send import Send, SendError
+
+    with pytest.raises(SendError, match="outside the supported years 1970–2999") as info:
+        Send.from_mapping({"channel": "jd.sms", "message_class": "marketing", "merchant": "m",
+                           "recipient": "r", "at": _dt.datetime(year, 6, 1, tzinfo=_dt.timezone.utc)})
+    assert isinstance(info.value, ComplianceError)
