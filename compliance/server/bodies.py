@@ -26,9 +26,10 @@ import json
 import re
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from compliance.server.errors import ApiError, send_error
+from compliance.server.limits import call_with_body
 
 #: Nesting depth of arrays and objects a request body may have (facts are a few levels deep).
 MAX_JSON_DEPTH = 32
@@ -189,16 +190,7 @@ class JsonBodyMiddleware:
         if problem is not None:
             await send_error(send, problem.status, problem.code, problem.message, problem.details)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await call_with_body(self.app, scope, receive, send, body)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

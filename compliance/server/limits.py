@@ -53,17 +53,7 @@ class BodyLimitMiddleware:
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await call_with_body(self.app, scope, receive, send, b"".join(chunks))
 
     async def _refuse(self, send: Send, size: int) -> None:
         await send_error(send, 413, "payload_too_large",
@@ -153,3 +143,18 @@ class AbandonedWork:
                     abandoned = True
                     self.count += 1
             raise
+
+
+async def call_with_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send, body: bytes) -> None:
+    """Run `app` on a request whose body a middleware has already read: the app receives
+    `body` as one message, then whatever else the client sends (a disconnect)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    await app(scope, replay, send)

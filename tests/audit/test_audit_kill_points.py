@@ -132,7 +132,6 @@ def where(out: Path) -> str:
 def run_killed(cmd: list[str], delay: float) -> str:
     """Start ``cmd``; once it wrote its first checkpoint, SIGKILL it after ``delay`` seconds
     (a negative delay: during start-up instead). Returns how it ended."""
-    started = time.monotonic()
     process = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if delay >= 0:
         started_writing(Path(cmd[cmd.index("--out") + 1]), process)

@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from compliance.config import Config, ConfigError, load_config
 from compliance.errors import ComplianceError
 from compliance.io.archives import ArchiveError, iter_archive
-from compliance.io.copyfiles import parse_copy_text
 from compliance.io.suppression import DirectiveError, parse_allow_value, parse_directive
 from fuzz.atheris_copyfiles import COPY_EXTENSIONS, check_archive, check_copy_bytes
 from fuzz.budget import fuzz_settings
