@@ -30,7 +30,7 @@ from compliance.errors import ComplianceError
 from compliance.io.archives import ArchiveError, iter_archive
 from compliance.io.suppression import DirectiveError, parse_allow_value, parse_directive
 from fuzz.atheris_copyfiles import COPY_EXTENSIONS, check_archive, check_copy_bytes
-from fuzz.budget import fuzz_settings
+from fuzz.budget import fuzz_settings, require_atheris
 
 pytestmark = pytest.mark.fuzz
 TMP_OK = [HealthCheck.function_scoped_fixture]
@@ -487,7 +487,7 @@ def test_atheris_copyfiles_harness_runs_clean_for_a_few_hundred_inputs(tmp_path:
     import subprocess
     import sys
 
-    pytest.importorskip("atheris")
+    require_atheris()
     harness = Path(__file__).with_name("atheris_copyfiles.py")
     repo = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, str(harness), "-runs=500", "-seed=1", f"-artifact_prefix={tmp_path}/"],

@@ -35,7 +35,7 @@ from compliance.evaluator import Env, evaluate
 from compliance.grammar.parser import parse_text, read_source
 from compliance.model import CheckedPack
 from compliance.program import Program
-from fuzz.budget import fuzz_settings
+from fuzz.budget import fuzz_settings, require_atheris
 
 pytestmark = pytest.mark.fuzz
 
@@ -368,6 +368,7 @@ def test_atheris_rules_harness_runs_clean_for_a_few_hundred_inputs(tmp_path: Pat
     import subprocess
     import sys
 
+    require_atheris()
     harness = Path(__file__).with_name("atheris_rules.py")
     repo = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, str(harness), "-runs=500", "-seed=1", f"-artifact_prefix={tmp_path}/"],

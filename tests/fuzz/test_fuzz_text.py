@@ -33,7 +33,7 @@ from compliance.analyzer.matcher import default_matcher
 from compliance.analyzer.normalize import fold_char, fold_with_origin, normalize
 from compliance.errors import ComplianceError
 from compliance.findings import CATEGORIES, SEVERITIES
-from fuzz.budget import fuzz_settings
+from fuzz.budget import fuzz_settings, require_atheris
 
 pytestmark = pytest.mark.fuzz
 
@@ -387,6 +387,7 @@ def test_atheris_lint_harness_runs_clean(tmp_path: Any) -> None:
     import sys
     from pathlib import Path
 
+    require_atheris()
     harness = Path(__file__).with_name("atheris_lint.py")
     done = subprocess.run([sys.executable, str(harness), "-runs=1500", "-seed=1"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
