@@ -142,3 +142,14 @@ def test_send_times_outside_the_supported_years_are_a_send_error(year: int) -> N
         Send.from_mapping({"channel": "jd.sms", "message_class": "marketing", "merchant": "m",
                            "recipient": "r", "at": _dt.datetime(year, 6, 1, tzinfo=_dt.timezone.utc)})
     assert isinstance(info.value, ComplianceError)
+
+
+def test_a_url_socket_timeout_bounds_connecting_too() -> None:
+    """``?socket_timeout=0.5`` alone used to leave connecting bounded by the 5 s default."""
+    from compliance.frequency.stores.redis import RedisStore
+
+    store = RedisStore("redis://127.0.0.1:1/0?socket_timeout=0.5")
+    kwargs = store._client.connection_pool.connection_kwargs
+    assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (0.5, 0.5)
+    explicit = RedisStore("redis://127.0.0.1:1/0?socket_timeout=0.5&socket_connect_timeout=2")
+    assert explicit._client.connection_pool.connection_kwargs["socket_connect_timeout"] == 2.0

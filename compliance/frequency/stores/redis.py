@@ -61,10 +61,12 @@ class RedisStore(Store):
             )
         except (ValueError, TypeError, redis_client.RedisError) as exc:
             raise LedgerUnavailableError(f"cannot use Redis ledger {self.url!r}: {exc}") from exc
-        # A ``?socket_timeout=`` in the URL wins over the argument.
-        self.socket_timeout = float(
-            self._client.connection_pool.connection_kwargs.get("socket_timeout") or socket_timeout
-        )
+        # A ``?socket_timeout=`` in the URL wins over the argument, and bounds connecting too
+        # unless the URL also sets ``socket_connect_timeout``.
+        kwargs = self._client.connection_pool.connection_kwargs
+        self.socket_timeout = float(kwargs.get("socket_timeout") or socket_timeout)
+        if "socket_connect_timeout=" not in url:
+            kwargs["socket_connect_timeout"] = self.socket_timeout
         self._reserve = self._client.register_script(_script("reserve.lua"))
         self._release = self._client.register_script(_script("release.lua"))
 
