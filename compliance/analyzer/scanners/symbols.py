@@ -156,7 +156,7 @@ def special_symbols(text: str) -> list[Hit]:
             fix = ""
         note = _NOTES[label]
         if label == "invisible":
-            note = f"{note}（{'、'.join(sorted({f'U+{ord(c):04X}' for c in found[:16]}))}）"
+            note = f"{note} {'、'.join(sorted({f'U+{ord(c):04X}' for c in found[:16]}))}"
         hits.append(Hit(match.start(), match.end(), found, "symbol", "special_symbols", label,
                         _SEVERITY.get(label, "error"), note, fix))
     return hits
