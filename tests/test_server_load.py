@@ -8,8 +8,6 @@ request count and a wall-time limit; the assertions are about errors and correct
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,12 +19,7 @@ from redis_server import running_redis
 pytest.importorskip("fastapi", reason="the server extra (fastapi, uvicorn) is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx (dev extra) is needed to talk to the server")
 
-_spec = importlib.util.spec_from_file_location(
-    "load_http", Path(__file__).resolve().parents[1] / "benchmarks" / "load_http.py")
-assert _spec is not None and _spec.loader is not None
-load_http = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("load_http", load_http)
-_spec.loader.exec_module(load_http)
+from load_driver import load_http  # noqa: E402
 
 pytestmark = pytest.mark.load
 
