@@ -351,6 +351,40 @@ def _lexicon_find(rule: CheckedRule) -> tuple[str, str] | None:
     return name.value, platform.value
 
 
+def lexicon_names(pack: CheckedPack) -> frozenset[str] | None:
+    """Every lexicon the pack's rules name in ``lexicon(name, …)``; None if one name is not a
+    literal (the checker requires literals, so only for packs built some other way).
+
+    A program's matcher holds only these lexicons (`Matcher.restricted`). The walk covers
+    every field of every rule, examples included: naming too many lexicons is only slower.
+    """
+    names: set[str] = set()
+    dynamic = False
+    seen: set[int] = set()
+
+    def walk(node: Any) -> None:
+        nonlocal dynamic
+        if isinstance(node, ast.Call) and node.name == "lexicon":
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Literal) and isinstance(first.value, str):
+                names.add(first.value)
+            else:
+                dynamic = True
+        if isinstance(node, (list, tuple, frozenset, set)):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for item in node.values():
+                walk(item)
+        elif hasattr(node, "__dataclass_fields__") and id(node) not in seen:
+            seen.add(id(node))
+            for name in node.__dataclass_fields__:
+                walk(getattr(node, name))
+
+    walk(pack.rules)
+    return None if dynamic else frozenset(names)
+
+
 def _is_null(e: ast.Expr) -> bool:
     return isinstance(e, ast.Literal) and e.value is None
 

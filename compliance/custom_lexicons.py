@@ -1,8 +1,9 @@
 """An engine's own word lists: extra lexicons and allowed words from configuration.
 
 `Engine(lexicons=…, allowed_words=…)` builds one matcher over the built-in lexicons plus the
-extra ones (an extra lexicon named like a built-in one adds its entries to it) and binds a
-`lexicon()` function over that matcher into its compiled packs. Allowed words remove every
+extra ones (an extra lexicon named like a built-in one adds its entries to it); each compiled
+pack gets `lexicon()` functions over that matcher restricted to the lexicons its rules name
+(`lexicon_functions`, which every engine uses, extra lexicons or not). Allowed words remove every
 hit lying inside one of their occurrences (a brand name that contains a banned word).
 """
 
@@ -43,22 +44,36 @@ def allowed_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def lexicon_functions(extra: Sequence[Any], allowed_words: Sequence[str]) -> dict[str, Callable[..., Any]]:
-    """The runtime functions compiled packs use for lexicons, over built-in plus extra lexicons:
-    ``_fn_lexicon`` (the rules-language function), ``_lexicons_of`` (all groups of a text) and
-    ``_for_platform``."""
-    from compliance.analyzer.matcher import Matcher
+def lexicon_functions(base: Callable[[], Any], names: frozenset[str] | None,
+                      allowed_words: Sequence[str] = ()) -> dict[str, Callable[..., Any]]:
+    """The runtime functions one compiled pack uses for lexicons: ``_fn_lexicon`` (the
+    rules-language function), ``_lexicons_of`` (all groups of a text) and ``_for_platform``.
+
+    Args:
+        base: returns the engine's matcher (built-in lexicons, plus the extra ones); called
+            on the first lint, not here, so that building an engine stays quick.
+        names: the lexicons the pack's rules name (`compliance.compiler.lexicon_names`); the
+            pack matches only those (`Matcher.restricted`). None: every lexicon of ``base``.
+        allowed_words: hits inside an occurrence of one of these words are dropped.
+    """
     from compliance.analyzer.primitives import for_platform
 
-    matcher = Matcher(merged_lexicons(extra))
     words = tuple(w for w in allowed_words if w)
     local = threading.local()
+    matcher: Any = None
+
+    def current() -> Any:
+        nonlocal matcher
+        if matcher is None:
+            whole = base()
+            matcher = whole if names is None else whole.restricted(names)
+        return matcher
 
     def hits_of(text: str) -> dict[str, tuple[Hit, ...]]:
         cached = getattr(local, "last", None)
         if cached is not None and cached[0] is text:
             return cached[1]
-        grouped = matcher.find_by_lexicon(text)
+        grouped = (matcher or current()).find_by_lexicon(text)
         if words and grouped:
             spans = allowed_spans(text, words)
             grouped = {name: tuple(h for h in hits if not any(s <= h.start and h.end <= e for s, e in spans))
@@ -68,9 +83,9 @@ def lexicon_functions(extra: Sequence[Any], allowed_words: Sequence[str]) -> dic
 
     def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...]:
         hits = hits_of(text).get(name, ())
-        return for_platform(matcher, hits, platform) if platform and hits else hits
+        return for_platform(matcher or current(), hits, platform) if platform and hits else hits
 
     def platform_filter(hits: tuple[Hit, ...], platform: str) -> tuple[Hit, ...]:
-        return for_platform(matcher, hits, platform) if hits else hits
+        return for_platform(matcher or current(), hits, platform) if hits else hits
 
     return {"_fn_lexicon": lexicon, "_lexicons_of": hits_of, "_for_platform": platform_filter}

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from compliance import cache
-from compliance.compiler import COMPILER_VERSION, CompiledSource, compile_source, generate
+from compliance.compiler import COMPILER_VERSION, CompiledSource, compile_source, generate, lexicon_names
 from compliance.errors import EvaluationError, FactError, UnknownChannelError, did_you_mean
 from compliance.evaluator import Env, explain
 from compliance.findings import Finding
@@ -142,6 +142,8 @@ class Engine:
                                               or max_message_chars < 1):
             raise ValueError(f"max_message_chars must be a positive integer, got {max_message_chars!r}")
         self._lock = threading.Lock()
+        self._matcher_lock = threading.Lock()
+        self._own_matcher: Any = None
         builtin_files = builtin_rule_files() if builtins else []
         user_files = _expand(paths)
         sources = {str(p): read_source(p) for p in builtin_files + user_files}
@@ -152,13 +154,12 @@ class Engine:
         self._allowed_words = tuple(allowed_words)
         build = self._build(sources, use_cache)
         self.packs: dict[str, CheckedPack] = build["packs"]
-        overrides: dict[str, Any] = {}
-        if self._extra_lexicons or self._allowed_words:
-            from compliance.custom_lexicons import lexicon_functions
+        from compliance.custom_lexicons import lexicon_functions
 
-            overrides.update(lexicon_functions(self._extra_lexicons, self._allowed_words))
+        base = self._matcher
         self.programs: dict[str, Program] = {
-            name: Program.build(pack, build["compiled"][name], build["code"][name], overrides)
+            name: Program.build(pack, build["compiled"][name], build["code"][name],
+                                lexicon_functions(base, lexicon_names(pack), self._allowed_words))
             for name, pack in self.packs.items()
         }
         self._channels = self._map_channels()
@@ -166,6 +167,25 @@ class Engine:
         self._optout_cache: Any = None  # opt-out phrases, loaded on the first lint
         if max_message_chars is not None:
             self.max_message_chars = max_message_chars
+
+    def _matcher(self) -> Any:
+        """The matcher over the built-in lexicons plus the engine's extra ones, built on the
+        first lint (the built-in one is shared by every engine without extra lexicons)."""
+        matcher = self._own_matcher
+        if matcher is None:
+            if self._extra_lexicons:
+                from compliance.analyzer.matcher import Matcher
+                from compliance.custom_lexicons import merged_lexicons
+
+                with self._matcher_lock:
+                    matcher = self._own_matcher
+                    if matcher is None:
+                        matcher = self._own_matcher = Matcher(merged_lexicons(self._extra_lexicons))
+            else:
+                from compliance.analyzer.matcher import default_matcher
+
+                matcher = self._own_matcher = default_matcher()
+        return matcher
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], **kwargs: Any) -> "Engine":

@@ -142,8 +142,10 @@ class Matcher:
         lexicons: the lexicons to match, by name (the name becomes ``Hit.kind``).
     """
 
-    def __init__(self, lexicons: Mapping[str, Lexicon]) -> None:
+    def __init__(self, lexicons: Mapping[str, Lexicon], *, _confirm_as: Matcher | None = None) -> None:
         self._lexicons: dict[str, Lexicon] = dict(lexicons)
+        self._restricted: dict[frozenset[str], Matcher] = {}
+        self._restricted_lock = threading.Lock()
         self._terms: list[_Term] = []
         self._by_key: dict[tuple[str, str], LexiconEntry] = {}
         grouped: dict[str, list[int]] = {}
@@ -188,16 +190,44 @@ class Matcher:
         # Longest folded term: a hit can only be contained in an accepted hit starting at most
         # this far before it (bounds the containment check on texts with many hits).
         self._max_term_len = max(map(len, grouped), default=0)
+        self._jieba: jieba.Tokenizer | None = None  # set on first confirmation
+        self._jieba_init_lock = threading.Lock()
+        if _confirm_as is not None:
+            # A restricted matcher confirms with its parent's tokenizer and cache: the same
+            # words, so the same segmentation, so the same hits for the lexicons it keeps.
+            self._jieba_words: frozenset[str] = _confirm_as._jieba_words
+            self._confirm: Any = _confirm_as._confirm
+            return
         # jieba learns the CJK terms so that a lexicon term is one word in its segmentation.
         self._jieba_words = frozenset(f for f in grouped if any(ord(c) > 0x2E80 for c in f))
         self._confirm = functools.lru_cache(maxsize=1 << 16)(self._confirm_uncached)
-        self._jieba: jieba.Tokenizer | None = None  # set on first confirmation
-        self._jieba_init_lock = threading.Lock()
 
     @property
     def lexicon_names(self) -> frozenset[str]:
         """Names of the lexicons this matcher was built over."""
         return frozenset(self._lexicons)
+
+    def restricted(self, names: Collection[str]) -> Matcher:
+        """A matcher over only the lexicons called ``names`` (unknown names are ignored).
+
+        What a compiled pack uses: its automaton holds only the terms its rules can report,
+        so a message is not searched for words no rule reads (an SMS pack does not need the
+        WeChat template words). Hits are exactly this matcher's hits of those lexicons:
+        containment is decided within a lexicon, and ambiguous hits are confirmed by this
+        matcher's jieba tokenizer and cache, which the restricted matcher shares. Built once
+        per set of names; this matcher itself when the names cover all its lexicons.
+        """
+        key = frozenset(self._lexicons.keys() & set(names))
+        if key == self._lexicons.keys():
+            return self
+        matcher = self._restricted.get(key)
+        if matcher is None:
+            with self._restricted_lock:
+                matcher = self._restricted.get(key)
+                if matcher is None:
+                    kept = {name: lexicon for name, lexicon in self._lexicons.items() if name in key}
+                    matcher = self._restricted[key] = Matcher(kept, _confirm_as=self)
+        return matcher
 
     def lexicon(self, name: str) -> Lexicon:
         """The lexicon called ``name`` (KeyError when unknown)."""

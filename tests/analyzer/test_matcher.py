@@ -202,6 +202,41 @@ def test_results_do_not_depend_on_other_matchers() -> None:
     assert Matcher({"first": first}).find("销量全国第一") == alone
 
 
+_RESTRICTED_TEXTS = [
+    "全網最低價，加威信 abc123，回T退订", "第一次下单，口碑第一", "本店最靠谱，京东官方客服", "优惠卷限时领取",
+    "【京东好物】全网最低价", "最近上新，欢迎选购", "尊敬的会员，您的订单已发货", "五星好评返现5元",
+]
+
+
+@pytest.mark.parametrize("names", [("ad_law",), ("ad_law", "contact", "optout"), ("typo", "impersonation"), ()])
+def test_restricted_matcher_finds_exactly_the_parents_hits_of_its_lexicons(matcher: Matcher,
+                                                                            names: tuple[str, ...]) -> None:
+    """A pack's matcher holds only the lexicons its rules name; what it finds must not change."""
+    restricted = matcher.restricted(names)
+    assert restricted.lexicon_names == frozenset(names)
+    for text in _RESTRICTED_TEXTS + (_corpus_lines()[:2000] if (CORPORA / "sms_spam_zh.tsv").exists() else []):
+        assert restricted.find(text) == [h for h in matcher.find(text) if h.kind in names], text
+
+
+def test_restricted_matcher_is_built_once_and_ignores_unknown_names(matcher: Matcher) -> None:
+    assert matcher.restricted(["ad_law", "typo"]) is matcher.restricted(("typo", "ad_law", "no_such_lexicon"))
+    assert matcher.restricted(matcher.lexicon_names) is matcher
+
+
+def test_engine_pack_matches_only_the_lexicons_its_rules_name() -> None:
+    from compliance import Engine
+    from compliance.compiler import lexicon_names
+
+    engine = Engine()
+    assert lexicon_names(engine.program("jd.sms").pack) == {
+        "ad_law", "contact", "impersonation", "inducement", "neutral_signature", "optout", "typo"}
+    assert "template_marketing" in lexicon_names(engine.program("wechat.template").pack)
+    # WX-04 template wording is reported on a WeChat template, and jd.sms never looks for it.
+    report = engine.lint({"title": "限时优惠活动", "body": "您的订单已发货"}, channel="wechat.template")
+    assert [(f.ref, f.field, report.fields["title"][f.start:f.end]) for f in report.findings] == [
+        ("WX-04", "title", "限时"), ("WX-04", "title", "优惠")]
+
+
 def test_default_matcher_is_shared() -> None:
     assert default_matcher() is default_matcher()
     assert default_matcher().lexicon_names == frozenset(load_builtin_lexicons())
