@@ -143,6 +143,8 @@ class _RulePlan(NamedTuple):
     render: Callable[..., str] | None
     fixer: Callable[..., Any] | None
     title: str
+    #: the message when its template has no expression (rendered once, when the plan is built)
+    constant: str | None
 
 
 class _Plan(NamedTuple):
@@ -181,7 +183,8 @@ def _plan(program: Program) -> _Plan:
             defaults[name] = fld.default if fld.has_default else None
     rules = tuple(
         _RulePlan(rule.id, rule.ref, rule.category, rule.severity, rule.severity_declared,
-                  program.copy_messages.get(rule.id), program.copy_fixes.get(rule.id), rule.title)
+                  program.copy_messages.get(rule.id), program.copy_fixes.get(rule.id), rule.title,
+                  _constant_message(rule.message))
         for rule in program.copy_rules
     )
     required = set()
@@ -205,6 +208,25 @@ def _plan(program: Program) -> _Plan:
     with _plans_lock:
         _plans[key] = plan
     return plan
+
+
+def _constant_message(template: Any) -> str | None:
+    """The text of a message template without expressions (literal holes folded), else None."""
+    if template is None:
+        return None
+    from compliance import ast
+    from compliance.evaluator import format_plain
+
+    pieces = []
+    for part in template.parts:
+        if isinstance(part, str):
+            pieces.append(part)
+        elif isinstance(part, ast.Literal):
+            pieces.append(format_plain(part.value))
+        else:
+            return None
+    message = "".join(pieces)
+    return message if message.isprintable() else visible(message)
 
 
 def prepare_message(program: Program, message: str | Mapping[str, Any], *, optout_phrases: Any,
@@ -282,48 +304,49 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
     return facts, {k: v for k, v in group.items() if k in TEXT_FIELDS and isinstance(v, str)}, offsets
 
 
-def _finding_order(finding: Finding) -> tuple[int, int, str]:
-    return (FIELD_ORDER.get(finding.field or "", 9), finding.start if finding.start is not None else -1,
-            finding.rule)
-
-
 def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int, str | None, Any]]) -> list[Finding]:
-    """`Finding`s from the compiled copy function's results, sorted by field and position."""
+    """`Finding`s from the compiled copy function's results, sorted by field and position.
+
+    Order: by field (`FIELD_ORDER`; findings about the whole message last), then start, then
+    rule id.
+    """
     if not raw:
         return []
     rules = _plan(program).rules
     out: list[Finding] = []
-    append = out.append
     message = facts.get("message", {})
     for index, field_name, hit in raw:
-        rule = rules[index]
-        text = message.get(field_name, "") if field_name else ""
-        render = rule.render
-        if render is None:
-            text_message = hit.note if hit is not None else rule.title
-        else:
-            try:
-                text_message = render(facts, text, field_name, hit)
-            except Exception:  # noqa: BLE001 - a message must never hide the finding
-                text_message = rule.title
-        severity = rule.severity
+        rule_id, ref, category, severity, severity_declared, render, fixer, title, text_message = rules[index]
+        text = message.get(field_name, "") if field_name is not None else ""
+        if text_message is None:  # not a constant message
+            if render is None:
+                text_message = hit.note if hit is not None else title
+            else:
+                try:
+                    text_message = render(facts, text, field_name, hit)
+                except Exception:  # noqa: BLE001 - a message must never hide the finding
+                    text_message = title
+            if not text_message.isprintable():
+                text_message = visible(text_message)
         if hit is not None:
             start, end, fix = hit.start, hit.end, hit.fix
-            if not rule.severity_declared:
+            if not severity_declared:
                 severity = hit.severity
         elif field_name is not None:
             start, end, fix = 0, len(text), None
         else:
             start = end = fix = None
-        fixer = rule.fixer
         if fixer is not None:
             try:
                 fix = fixer(facts, text, field_name, hit)
             except Exception:  # noqa: BLE001 - no fix rather than a crash
                 fix = None
-        if not text_message.isprintable():
-            text_message = visible(text_message)
-        append(Finding(rule.id, rule.ref, rule.category, severity, text_message, field_name, start, end, fix))
+        out.append(Finding(rule_id, ref, category, severity, text_message, field_name, start, end, fix))
     if len(out) > 1:
         out.sort(key=_finding_order)
     return out
+
+
+def _finding_order(finding: Finding) -> tuple[int, int, str]:
+    return (FIELD_ORDER.get(finding.field or "", 9), finding.start if finding.start is not None else -1,
+            finding.rule)
