@@ -161,6 +161,12 @@ class _Plan(NamedTuple):
     copy_defaults: tuple[tuple[str, dict[str, Any]], ...]
     #: does the pack declare a `send` fact group
     has_send: bool
+    #: for a message given as one string: the `send` defaults copy rules read (None: they
+    #: read none), the other groups' defaults, and the text fields of `message` (in the
+    #: order `prepare_message` builds them) with their defaults
+    send_defaults: dict[str, Any] | None
+    other_defaults: tuple[tuple[str, dict[str, Any]], ...]
+    string_fields: dict[str, str]
 
 
 _plans: dict[int, _Plan] = {}
@@ -201,10 +207,18 @@ def _plan(program: Program) -> _Plan:
         (group, {n: f.default for n, f in program.pack.facts[group].fields.items() if f.has_default})
         for group in groups if program.pack.facts[group].fields is not None
     )
+    split_fields = ("signature", "body", "optout")
+    string_fields = {name: value for name, value in {**defaults, **dict.fromkeys(split_fields, "")}.items()
+                     if name in TEXT_FIELDS and (name in split_fields or isinstance(defaults.get(name), str))}
+    for name in split_fields:  # built as `group` is: defaults first, then the split parts
+        string_fields[name] = defaults.get(name) if isinstance(defaults.get(name), str) else ""
     key = id(program)
     plan = _Plan(weakref.ref(program, lambda _ref: _plans.pop(key, None)), defaults, rules,
                  frozenset(program.pack.facts), tuple(sorted(required)), copy_defaults,
-                 "send" in program.pack.facts)
+                 "send" in program.pack.facts,
+                 next((d for g, d in copy_defaults if g == "send"), None),
+                 tuple((g, d) for g, d in copy_defaults if g not in ("message", "send")),
+                 string_fields)
     with _plans_lock:
         _plans[key] = plan
     return plan
@@ -237,6 +251,8 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
     its declared defaults (a given group's values win), and any other group given.
     """
     plan = _plan(program)
+    if message.__class__ is str and not plan.required:
+        return _prepare_string(plan, message, optout_phrases, at, via_template)
     facts: dict[str, Any] = {}
     offsets: dict[str, int] = {}
     group: dict[str, Any] = plan.message_defaults.copy()
@@ -345,6 +361,40 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
     if len(out) > 1:
         out.sort(key=_finding_order)
     return out
+
+
+def _prepare_string(plan: _Plan, message: str, optout_phrases: Any, at: dt.datetime | None,
+                    via_template: bool | None) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
+    """`prepare_message` for the common case, a whole rendered message as one string: the
+    same facts, fields and offsets, built from the plan's precomputed defaults."""
+    parts = split_message(message, optout_phrases)
+    offsets = {"body": parts.body_span[0]}
+    signature = parts.signature
+    if signature:
+        offsets["signature"] = parts.signature_span[0] + 1  # type: ignore[index]
+        signature = signature[1:-1]
+    if parts.optout_span is not None:
+        offsets["optout"] = parts.optout_span[0]
+    body, optout = parts.body, parts.optout
+    group = plan.message_defaults.copy()
+    group["signature"] = signature
+    group["body"] = body
+    group["optout"] = optout
+    facts: dict[str, Any] = {"message": group}
+    if at is not None or via_template is not None or plan.has_send:
+        send = {} if plan.send_defaults is None else plan.send_defaults.copy()
+        if at is not None:
+            send["at"] = at
+        if via_template is not None:
+            send["via_template"] = via_template
+        facts["send"] = send
+    for name, defaults in plan.other_defaults:
+        facts[name] = defaults.copy()
+    fields = plan.string_fields.copy()
+    fields["signature"] = signature
+    fields["body"] = body
+    fields["optout"] = optout
+    return facts, fields, offsets
 
 
 def _finding_order(finding: Finding) -> tuple[int, int, str]:
