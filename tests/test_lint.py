@@ -141,6 +141,7 @@ HITS = [
     ("ad_law", "本店全網最低價", [("全網最低價", None)]),
     ("ad_law", "本店全-网-最-低-价", [("全-网-最-低-价", None)]),
     ("ad_law", "本店ＴＯＰ１单品", [("ＴＯＰ１", None)]),
+    ("ad_law", "本店最★低★价", [("最★低★价", None)]),  # decorative symbols as separators
     # punctuation: half-width mark in Chinese context, repeated marks
     ("punctuation", "新品上架,欢迎选购", [(",", "，")]),
     ("punctuation", "新品上架,歡迎選購", [(",", "，")]),
@@ -161,6 +162,8 @@ HITS = [
     ("contact", "加ＶＸ领红包", [("ＶＸ", None)]),
     ("contact", "電話：12345678", [("12345678", None)]),
     ("contact", "致电１３８１２３４５６７８", [("１３８１２３４５６７８", None)]),
+    ("contact", "加ＶＸ：ａｂｃ１２３领红包", [("ＶＸ", None), ("ａｂｃ１２３", None)]),  # full-width id
+    ("contact", "请添薇❤信：abc123领红包", [("薇❤信", None), ("abc123", None)]),  # decorated keyword
     # inducement
     ("inducement", "好评返现10元", [("好评返现", None)]),
     ("inducement", "好評返現10元", [("好評返現", None)]),

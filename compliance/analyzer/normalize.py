@@ -11,7 +11,8 @@ variants a copywriter (or an evader) can produce:
   like Latin ones (``ВХ`` → ``vx``);
 * removal of invisible characters (zero-width space/joiners, BOM, word joiner, soft hyphen,
   bidi controls, control characters such as NUL; see `INVISIBLE`) anywhere, and of separator
-  runs (spaces, ``* · _ - . / | ~``…) *between* two CJK characters,
+  runs (spaces, ``* · _ - . / | ~``…, and decorative symbols and emoji such as ``★ ❤ ◆ 😀``)
+  *between* two CJK characters (``薇❤信``, ``最★低★价``),
   or between a CJK character and a Latin token of at most two letters (``加 V 信``, ``JD 官方``;
   there only spaces and symbols that do not occur in URLs). Separators inside URLs, numbers
   and English phrases are kept (``点击 https://m.jd.com``, ``1-3``, ``hello world``).
@@ -58,9 +59,14 @@ INVISIBLE = (
 #: The ASCII ones: ASCII text without them folds by lower-casing alone.
 _ASCII_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
+#: Decorative symbols an evader puts between the characters of a word (薇❤信, 最★低★价):
+#: reference mark ※, arrows, geometric shapes ◆●, miscellaneous symbols and dingbats ★♥❤✿,
+#: further arrows and stars, emoji, and the emoji variation selector. Between two CJK
+#: characters they are separators; next to Latin text they are not (see below).
+_SYMBOL_SEPARATORS = "\u203b\u2190-\u21ff\u25a0-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
 #: Separator characters (checked after width folding, so ＊．／｜ are covered by * . / |).
 #: A run of them is removed when it stands between two CJK characters.
-_SEPARATOR_RUN = re.compile(r"[\s*·・•‧_\-./|~～]+")
+_SEPARATOR_RUN = re.compile(rf"[\s*·・•‧_\-./|~～{_SYMBOL_SEPARATORS}]+")
 #: Between a CJK character and a short Latin token (``加 V 信``, ``JD 官方``) only these are
 #: removed: no ``.`` or ``/`` so that URLs and file names next to Chinese text stay intact.
 _LATIN_SIDE_SEPARATORS = frozenset(" \t*·・•‧_-|~～\u3000")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance.analyzer.normalize import Normalized, fold_char, normalize
+from compliance.analyzer.normalize import _SEPARATOR_RUN, Normalized, fold_char, normalize
 
 
 @pytest.mark.parametrize(
@@ -142,10 +142,10 @@ def test_folded_text_is_the_folds_of_the_kept_characters(text: str) -> None:
     kept = sorted(set(offsets))
     assert "".join(fold_char(text[i]) for i in kept) == norm.text
     removed = set(range(len(text))) - set(kept)
-    separators = set(" *·・•‧_-./|~～\u3000") | set("\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0")
     for i in removed:
         folded = fold_char(text[i])
-        assert folded == "" or folded.isspace() or folded in separators or text[i] in separators
+        # Separators: spaces and marks, and decorative symbols (❤ ★ 😀) between CJK characters.
+        assert folded == "" or _SEPARATOR_RUN.fullmatch(folded) or _SEPARATOR_RUN.fullmatch(text[i])
 
 
 @settings(max_examples=300, deadline=None)

@@ -22,6 +22,7 @@ ALPHABET = (
     "abcxyzABVX"  # Latin, both cases
     "0129"
     " \t\n\u3000*·・•‧_-./|~～"  # separators
+    "❤★◆※😀\ufe0f"  # decorative symbols (separators between CJK only)
     ":@,"  # URL-ish neighbours
     "網價ＶＸ１"  # traditional, full-width
     "\u200b\u00adﬁ㎡"  # invisible, expansions
@@ -34,7 +35,7 @@ texts = st.text(alphabet=ALPHABET, max_size=24)
 def reference_runs(folded: str) -> list[tuple[int, int]]:
     """Removable runs as the module docstring defines them, one `_removable` call per run."""
     out = []
-    for match in re.finditer(r"[\s*·・•‧_\-./|~～]+", folded):
+    for match in N._SEPARATOR_RUN.finditer(folded):
         start, end = match.span()
         if start and end < len(folded) and N._removable(folded, start, end):
             out.append((start, end))

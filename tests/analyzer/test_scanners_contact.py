@@ -43,6 +43,18 @@ from compliance.analyzer.scanners import contacts, disallowed_links, domain_of, 
         # full-width digits are the same shape
         ("手机１３８ １２３４ ５６７８", [("１３８ １２３４ ５６７８", "mobile")]),
         ("（０１０）８７６５４３２１", [("（０１０）８７６５４３２１", "landline")]),
+        # evasion: full-width keyword and id, overlapping keywords (加v / vx), spaced or
+        # decorated keywords; the hit quotes the text as written
+        ("ＶＸ：ａｂｃ１２３，欢迎咨询", [("ａｂｃ１２３", "wechat_id")]),
+        ("微信号：ｗｘ１２３４５６", [("ｗｘ１２３４５６", "wechat_id")]),
+        ("加vx：abc_123", [("abc_123", "wechat_id")]),
+        ("加微：abc123", [("abc123", "wechat_id")]),
+        ("＋Ｖ：abc123", [("abc123", "wechat_id")]),
+        ("微 信：abc123", [("abc123", "wechat_id")]),
+        ("薇❤信：abc123", [("abc123", "wechat_id")]),
+        ("薇❤\ufe0f信：abc123", [("abc123", "wechat_id")]),
+        ("Q Q 12345678", [("12345678", "qq")]),
+        ("q-q群 12345678", [("12345678", "qq")]),
     ],
 )
 def test_contacts_positives(text: str, expected: list[tuple[str, str]]) -> None:
@@ -64,6 +76,9 @@ def test_contacts_positives(text: str, expected: list[tuple[str, str]]) -> None:
         "微信公众号关注我们",
         "2024年3月8日",
         "12345678901",
+        "会员+vip888888",
+        "我们 微 信 公 众 号",
+        "ＶＩＰ会员专享",
     ],
 )
 def test_contacts_near_misses(text: str) -> None:
