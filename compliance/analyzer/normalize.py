@@ -180,7 +180,8 @@ def _build_tables() -> _Tables:
 
     return _Tables(
         fold=fold,
-        fold_runs=re.compile(f"[{_char_class(bmp_keys)}\U00010000-\U0010ffff]+"),
+        # "[c][c]*", not "[c]+": `re` skips ahead in C only when a pattern starts with a set.
+        fold_runs=re.compile("{0}{0}*".format(f"[{_char_class(bmp_keys)}\U00010000-\U0010ffff]")),
         length_changing=frozenset(chr(cp) for cp in changing),
         length_changing_re=re.compile(f"[{_char_class(changing)}]"),
         fold_match=fold_match,

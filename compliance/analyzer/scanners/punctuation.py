@@ -29,8 +29,10 @@ from compliance.analyzer.scanners.symbols import EMOTICON_PATTERN
 
 _HALF = r"[,.!?:;()\"]"
 # A plain character-set run is scanned with `re`'s fast skip loop; the CJK neighbour test
-# is done per run afterwards (lookarounds on every character cost ~2.5x more).
-_RUN_RE = re.compile(rf"{_HALF}+")
+# is done per run afterwards (lookarounds on every character cost ~2.5x more). Written
+# "[c][c]*", not "[c]+": `re` only skips ahead in C when a pattern starts with a set
+# (0.75 -> 0.31 µs on an 80-character message without a match).
+_RUN_RE = re.compile(rf"{_HALF}{_HALF}*")
 _CJK_CHAR_RE = re.compile(rf"[{CJK_CLASS}]")
 _DOTS_RE = re.compile(r"\.{2,}")
 _FACE_RE = re.compile(EMOTICON_PATTERN)
@@ -162,7 +164,7 @@ def halfwidth_punctuation(text: str) -> list[Hit]:
 _REPEAT_RE = re.compile(r"[!?！？]{2,}|([。，、；：,;:])\1+|\.{2,}")
 # Candidate runs first: a character-set pattern is skipped through quickly, the exact
 # pattern above (a branch with a back-reference) then only runs inside the rare candidates.
-_REPEAT_CANDIDATE_RE = re.compile(r"[!?！？。，、；：,;:.]{2,}")
+_REPEAT_CANDIDATE_RE = re.compile(r"[!?！？。，、；：,;:.][!?！？。，、；：,;:.]+")  # "[c][c]+": see _RUN_RE
 _EXCLAIM = frozenset("!！")
 _REPEAT_NOTES: dict[str, str] = {
     "!": "重复感叹号",
