@@ -86,6 +86,9 @@ def screen_message(channel: str, message: object, max_chars: int) -> LintReport 
     embedding caller can pass: it cannot come from UTF-8 and cannot be written out as JSON or
     sent), naming the field and the offset. Fail closed: neither case ever passes.
     """
+    if message.__class__ is str:  # the common case, without building a list of fields
+        if len(message) <= max_chars and (message.isascii() or _SURROGATE.search(message) is None):
+            return None
     size = message_chars(message)
     if size > max_chars:
         finding = Finding(MESSAGE_TOO_LARGE, None, "length", "error",
