@@ -87,8 +87,11 @@ def test_halfwidth_quotes_alternate_across_text() -> None:
         ("好。。。", ["。。。"], ["。"]),
         ("Sale!!!", ["!!!"], ["!"]),
         ("好，，好", ["，，"], ["，"]),
-        ("好...", ["..."], ["."]),
         ("什么？！！", ["？！！"], ["？"]),
+        # half-width repeats in Chinese text: fixed to the full-width mark
+        ("新品上架!!欢迎", ["!!"], ["！"]),
+        ("新品上架,,欢迎", [",,"], ["，"]),
+        ("新品,!!abc", ["!!"], ["！"]),  # the run ",!!" touches Chinese text
     ],
 )
 def test_repeated_positives(text: str, runs: list[str], fixes: list[str]) -> None:
@@ -100,7 +103,23 @@ def test_repeated_positives(text: str, runs: list[str], fixes: list[str]) -> Non
 
 
 @pytest.mark.parametrize(
-    "text", ["等等……好", "破折号——好", "真的？！", "Wait... what", "/::)", "好！", "a,b;c"]
+    "text", ["等等……好", "破折号——好", "真的？！", "Wait... what", "/::)", "好！", "a,b;c", "好..."]
 )
 def test_repeated_near_misses(text: str) -> None:
     assert repeated_punctuation(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "halfwidth", "repeated"),
+    [
+        ("新品上架!!欢迎", [], [("!!", "！")]),
+        ("新品上架...欢迎", [("...", "……")], []),
+        ("新品!?欢迎", [("!", "！"), ("?", "？")], []),  # ?! is not a repeat
+        ("新品,!!欢迎", [(",", "，")], [("!!", "！")]),
+    ],
+)
+def test_one_problem_one_finding(text: str, halfwidth: list[tuple[str, str]],
+                                 repeated: list[tuple[str, str]]) -> None:
+    """A run of half-width marks is reported once: as a repeat, or mark by mark, not both."""
+    assert [(h.text, h.fix) for h in halfwidth_punctuation(text)] == halfwidth
+    assert [(h.text, h.fix) for h in repeated_punctuation(text)] == repeated

@@ -122,6 +122,7 @@ def halfwidth_punctuation(text: str) -> list[Hit]:
     See the module docstring for the exact definition of Chinese context and the exceptions.
     """
     protected: list[tuple[int, int]] | None = None
+    repeats: dict[int, int] | None = None  # start -> end of runs `repeated_punctuation` reports
     hits: dict[int, Hit] = {}
     pair_marks: list[int] = []
     for run in _RUN_RE.finditer(text):
@@ -132,8 +133,13 @@ def halfwidth_punctuation(text: str) -> list[Hit]:
             continue
         if protected is None:
             protected = _protected_spans(text)
+        if repeats is None and end - start > 1:
+            repeats = {hit.start: hit.end for hit in repeated_punctuation(text) if _is_halfwidth_repeat(hit.text)}
         position = start
         while position < end:
+            if repeats and position in repeats:
+                position = repeats[position]  # one problem, one finding: the repeat
+                continue
             char = text[position]
             if char == "." and position + 1 < end and text[position + 1] == ".":
                 dots = _DOTS_RE.match(text, position)
@@ -183,12 +189,34 @@ _REPEAT_NOTES: dict[str, str] = {
 }
 
 
+def _is_halfwidth_repeat(run: str) -> bool:
+    """A repeat of half-width marks other than dots (``!!``, ``,,``; ``...`` is an ellipsis)."""
+    return run.isascii() and run[0] != "."
+
+
+def _in_chinese_context(text: str, start: int, end: int) -> bool:
+    """Is the maximal run of half-width marks around ``text[start:end]`` next to CJK text?"""
+    while start and text[start - 1] in _FULLWIDTH_OR_QUOTE:
+        start -= 1
+    while end < len(text) and text[end] in _FULLWIDTH_OR_QUOTE:
+        end += 1
+    return bool(start and _CJK_CHAR_RE.match(text, start - 1)) or bool(_CJK_CHAR_RE.match(text, end))
+
+
+_FULLWIDTH_OR_QUOTE = frozenset(',.!?:;()"')
+
+
 def repeated_punctuation(text: str) -> list[Hit]:
     """Runs of repeated marks (！！, ？？, !!!, 。。。, ，，) fixed to the first mark.
 
     Allowed: …… and —— (the standard Chinese ellipsis and dash), a two-mark ？！ / !? (one
-    question, one exclamation: accepted Chinese usage), and ``...`` / ``..`` in non-Chinese
-    context (an English ellipsis). Marks inside links and faces (``/::)``) are ignored.
+    question, one exclamation: accepted Chinese usage), and ``...`` / ``..`` (an English
+    ellipsis; in Chinese text `halfwidth_punctuation` reports it, fixed to ……). Marks
+    inside links and faces (``/::)``) are ignored.
+
+    A repeat of half-width marks in Chinese context (``新品!!欢迎``) is fixed to the
+    full-width mark (``！``) and is the only finding for it: `halfwidth_punctuation` leaves
+    its marks alone (it reports ``...`` as an ellipsis, and this scanner does not).
     """
     candidates = list(_REPEAT_CANDIDATE_RE.finditer(text))
     if not candidates:
@@ -206,17 +234,19 @@ def repeated_punctuation(text: str) -> list[Hit]:
         first = run[0]
         if first in "!?！？" and end - start == 2 and ((run[0] in _EXCLAIM) != (run[1] in _EXCLAIM)):
             continue
+        fix = first
         if first == ".":
-            before = text[start - 1] if start else ""
-            after = text[end] if end < len(text) else ""
-            if not (_CJK_CHAR_RE.match(before) or _CJK_CHAR_RE.match(after)):
-                continue
+            # ... is an English ellipsis, or in Chinese context `halfwidth_punctuation`'s
+            # ellipsis hit (fixed to ……): never a repeat.
+            continue
         if run.isascii():
             if protected is None:
                 protected = _protected_spans(text)
             if _inside(start, protected):
                 continue
+            if first != "." and _in_chinese_context(text, start, end):
+                fix = _FULLWIDTH[first]
         hits.append(Hit(start, end, run, "punctuation", "repeated_punctuation", "repeated",
-                        "error", _REPEAT_NOTES[first], first))
+                        "error", _REPEAT_NOTES[first], fix))
     return hits
 
