@@ -164,6 +164,7 @@ HITS = [
     ("contact", "致电１３８１２３４５６７８", [("１３８１２３４５６７８", None)]),
     ("contact", "加ＶＸ：ａｂｃ１２３领红包", [("ＶＸ", None), ("ａｂｃ１２３", None)]),  # full-width id
     ("contact", "请添薇❤信：abc123领红包", [("薇❤信", None), ("abc123", None)]),  # decorated keyword
+    ("contact", "加Q Q 12345678领红包", [("Q Q", None), ("12345678", None)]),  # spelled-out letters
     # inducement
     ("inducement", "好评返现10元", [("好评返现", None)]),
     ("inducement", "好評返現10元", [("好評返現", None)]),
@@ -172,6 +173,7 @@ HITS = [
     ("impersonation", "京东官方通知：新品上架", [("京东官方", None)]),
     ("impersonation", "京東官方通知：新品上架", [("京東官方", None)]),
     ("impersonation", "京 东 官 方通知：新品上架", [("京 东 官 方", None)]),
+    ("impersonation", "J D官方通知：新品上架", [("J D官方", None)]),  # spelled-out letters
     # typo (the fix is the right word)
     ("typo", "领取优惠卷", [("优惠卷", "优惠券")]),
     ("typo", "領取優惠卷", [("優惠卷", "优惠券")]),

@@ -13,8 +13,9 @@ variants a copywriter (or an evader) can produce:
   bidi controls, control characters such as NUL; see `INVISIBLE`) anywhere, and of separator
   runs (spaces, ``* · _ - . / | ~``…, and decorative symbols and emoji such as ``★ ❤ ◆ 😀``)
   *between* two CJK characters (``薇❤信``, ``最★低★价``),
-  or between a CJK character and a Latin token of at most two letters (``加 V 信``, ``JD 官方``;
-  there only spaces and symbols that do not occur in URLs). Separators inside URLs, numbers
+  or between a CJK character and a Latin token of at most two letters (``加 V 信``, ``JD 官方``),
+  or between two single Latin letters (``J D官方``, ``Q Q 12345678``); next to Latin letters
+  only spaces and marks that do not occur in URLs are removed. Separators inside URLs, numbers
   and English phrases are kept (``点击 https://m.jd.com``, ``1-3``, ``hello world``).
 * full-width ``，！？：；（）`` and the ideographic space are left alone: no lexicon term
   contains them, and folding them would push nearly every Chinese message off the fast path.
@@ -27,7 +28,7 @@ folded character ``i`` came from (``offsets[len(text)] == len(original)``); the 
 non-decreasing. `Normalized.span` maps a folded span to the smallest original span that
 covers it, so a hit on ``最低价`` in ``最*低*价`` points at the whole ``最*低*价``.
 
-Typical text takes the fast path: ASCII text is only lower-cased, and CJK text without
+Typical text takes the fast path: ASCII text is lower-cased, and CJK text without
 length-changing characters or separators between CJK is folded by one ``str.translate`` and
 keeps an identity offset map (no per-character Python loop).
 """
@@ -286,13 +287,14 @@ def _is_latin(ch: str) -> bool:
     return "a" <= ch <= "z"
 
 
-def _short_latin_run(text: str, start: int, step: int) -> bool:
-    """Is the run of Latin letters beginning at ``start`` (walking by ``step``) short?"""
+def _short_latin_run(text: str, start: int, step: int, longest: int = _MAX_GLUED_LATIN) -> bool:
+    """Is the run of Latin letters beginning at ``start`` (walking by ``step``) at most
+    ``longest`` letters long, and not part of something longer (``a.b``, ``ab1``)?"""
     n = 0
     i = start
     while 0 <= i < len(text) and _is_latin(text[i]):
         n += 1
-        if n > _MAX_GLUED_LATIN:
+        if n > longest:
             return False
         i += step
     # A token glued to a URL-ish neighbour (``a.b``) is part of something longer.
@@ -307,6 +309,13 @@ def _removable(text: str, start: int, end: int) -> bool:
     every separator run cost ~9 µs per word-segmented message, the regex ~2 µs.
     """
     before, after = text[start - 1], text[end]
+    if _is_latin(before) and _is_latin(after):
+        # Spelled-out letters (J D官方, Q Q 12345678): two single letters.
+        return (
+            _short_latin_run(text, start - 1, -1, longest=1)
+            and _short_latin_run(text, end, 1, longest=1)
+            and all(c in _LATIN_SIDE_SEPARATORS for c in text[start:end])
+        )
     if _is_cjk(before):
         if _is_cjk(after):
             return True
@@ -336,6 +345,8 @@ def _removable_run_pattern() -> re.Pattern[str]:
     * CJK ``sep+`` CJK;
     * CJK ``lsep+`` then a Latin run of 1-2 letters not followed by ``[A-Za-z0-9./:@]``;
     * a Latin run of 1-2 letters not preceded by ``[A-Za-z0-9./:@]``, ``lsep+``, CJK;
+    * a single Latin letter not preceded by ``[A-Za-z0-9./:@]``, ``lsep+``, a single Latin
+      letter not followed by one (``j d``, ``q q``);
 
     where ``sep`` is `_SEPARATOR_RUN`'s class and ``lsep`` `_LATIN_SIDE_SEPARATORS`. A match
     can only begin right after a non-separator and end right before one, so it is always a
@@ -350,8 +361,9 @@ def _removable_run_pattern() -> re.Pattern[str]:
     return re.compile(
         rf"[{sep}](?:"
         rf"(?<=[{cjk}].)(?:[{sep}]*(?=[{cjk}])|(?<=[{lsep}])[{lsep}]*(?=[a-z]{{1,{_MAX_GLUED_LATIN}}}(?![{url}])))"
-        rf"|(?<=[{lsep}])(?:(?<=[a-z].)(?<![{url}][a-z].)|(?<=[a-z][a-z].)(?<![{url}][a-z][a-z].))"
-        rf"[{lsep}]*(?=[{cjk}]))",
+        rf"|(?<=[{lsep}])(?:(?:(?<=[a-z].)(?<![{url}][a-z].)|(?<=[a-z][a-z].)(?<![{url}][a-z][a-z].))"
+        rf"[{lsep}]*(?=[{cjk}])"
+        rf"|(?<=[a-z].)(?<![{url}][a-z].)[{lsep}]*(?=[a-z](?![{url}]))))",
         re.DOTALL,  # "." in the lookbehinds is the consumed separator, a newline included
     )
 
@@ -408,9 +420,11 @@ def fold_with_origin(text: str) -> tuple[str, Sequence[int] | None]:
     For the matcher's hot path, which maps spans itself (one object less per text).
     """
     if text.isascii() and _ASCII_INVISIBLE.search(text) is None:
-        # ASCII folds by lower-casing only (NFKC is the identity there, no CJK separators).
-        return text.lower(), None
-    folded, origin = _fold(text, _tables())
+        # ASCII folds by lower-casing (NFKC is the identity there); only spelled-out letters
+        # (q q) can have a removable separator.
+        folded, origin = text.lower(), None
+    else:
+        folded, origin = _fold(text, _tables())
     first = _REMOVABLE_RUN.search(folded)
     if first is None:  # most texts: no list, no second pass
         return folded, origin

@@ -25,6 +25,11 @@ from compliance.analyzer.normalize import _SEPARATOR_RUN, Normalized, fold_char,
         ("V\u200bX", "vx"),  # invisible characters go even between Latin letters
         ("加 V 信", "加v信"),  # a short Latin token glued to Chinese
         ("JD 官方", "jd官方"),
+        ("J D官方", "jd官方"),  # spelled-out letters
+        ("Q - Q 12345678", "qq 12345678"),
+        ("薇❤信", "薇信"),  # decorative symbols between CJK characters
+        ("最★低★价", "最低价"),
+        ("最 😀\ufe0f 低价", "最低价"),
         ("𝐕𝐗号", "vx号"),  # mathematical bold letters
         ("ВХ号", "vx号"),  # Cyrillic look-alikes
         ("⼀流", "一流"),  # Kangxi radical
@@ -43,6 +48,9 @@ def test_folding(original: str, folded: str) -> None:
         "满100 - 20",
         "VIP 会员",  # a real English word next to Chinese keeps its space
         "jd.com/京东",  # '.' and '/' are never removed next to Latin letters
+        "ab c",  # only single letters are joined
+        "www.a b.com",
+        "a❤b",  # symbols are separators between CJK characters only
     ],
 )
 def test_separators_outside_cjk_are_kept(text: str) -> None:

@@ -55,6 +55,11 @@ def reference_fold(text: str) -> str:
 @example("最 ab.c")
 @example("最 - ab")
 @example("最 abc")
+@example("j d官方")
+@example("q - q 1")
+@example("a b c")
+@example("ab c")
+@example("x.a b")
 def test_removable_run_regex_matches_the_definition(text: str) -> None:
     folded = reference_fold(text)
     assert [m.span() for m in N._REMOVABLE_RUN.finditer(folded)] == reference_runs(folded)
