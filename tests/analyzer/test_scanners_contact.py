@@ -55,6 +55,11 @@ from compliance.analyzer.scanners import contacts, disallowed_links, domain_of, 
         ("薇❤\ufe0f信：abc123", [("abc123", "wechat_id")]),
         ("Q Q 12345678", [("12345678", "qq")]),
         ("q-q群 12345678", [("12345678", "qq")]),
+        # numbers spelled out in Chinese numerals
+        ("加我一三八一二三四五六七八", [("一三八一二三四五六七八", "mobile")]),
+        ("手机：幺三八 一二三四 五六七八", [("幺三八 一二三四 五六七八", "mobile")]),
+        ("壹叁捌壹贰叁肆伍陆柒捌", [("壹叁捌壹贰叁肆伍陆柒捌", "mobile")]),
+        ("扣扣：一二三四五六七八", [("一二三四五六七八", "qq")]),
     ],
 )
 def test_contacts_positives(text: str, expected: list[tuple[str, str]]) -> None:
@@ -79,6 +84,8 @@ def test_contacts_positives(text: str, expected: list[tuple[str, str]]) -> None:
         "会员+vip888888",
         "我们 微 信 公 众 号",
         "ＶＩＰ会员专享",
+        "二〇二四年十一月一日",
+        "一二三四五六，欢迎光临",
     ],
 )
 def test_contacts_near_misses(text: str) -> None:

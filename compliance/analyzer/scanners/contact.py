@@ -218,6 +218,19 @@ _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULL_WIDTH_ALNUM_RE = re.compile("[\uff0b\uff10-\uff19\uff20-\uff3a\uff41-\uff5a]")
 
 
+#: Chinese numerals written for digits (一三八一二三四五六七八, 壹叁捌…, 幺 for 1, 〇 for 0):
+#: a phone or QQ number spelled out to get past digit filters. Only runs of 7 or more are
+#: read as digits, spaces or dashes between them allowed (幺三八 一二三四 五六七八); so
+#: 二〇二四年 and 一二三 stay words. The pattern starts with a set so `re` skips ahead in C.
+_NUMERALS = "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖貳參陸"
+_NUMERAL_DIGITS = str.maketrans(_NUMERALS, "00123456789" "1" "123456789" "236")
+_NUMERAL_RUN_RE = re.compile(f"[{_NUMERALS}](?:[ \u3000\\-]?[{_NUMERALS}]){{6,}}")
+
+
+def _as_digits(run: re.Match[str]) -> str:
+    return run[0].translate(_NUMERAL_DIGITS)
+
+
 def _without_overlaps(ranked: list[list[Hit]]) -> list[Hit]:
     """Merge hit lists given best-first; a hit overlapping an earlier-ranked one is dropped."""
     kept: list[Hit] = []
@@ -240,6 +253,8 @@ def contacts(text: str) -> list[Hit]:
     original = text
     if _FULL_WIDTH_ALNUM_RE.search(text) is not None:
         text = text.translate(_WIDTH)  # one character for one: offsets stay valid
+    if _NUMERAL_RUN_RE.search(text) is not None:
+        text = _NUMERAL_RUN_RE.sub(_as_digits, text)
     emails = [
         Hit(match.start(), match.end(), original[match.start():match.end()], "contact", "contact",
             "email", "error", "电子邮箱", None)
