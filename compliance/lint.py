@@ -254,30 +254,17 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
     its declared defaults (a given group's values win), and any other group given.
     """
     plan = _plan(program)
-    if message.__class__ is str and not plan.required:
-        return _prepare_string(plan, message, optout_phrases, at, via_template)
-    facts: dict[str, Any] = {}
-    offsets: dict[str, int] = {}
-    group: dict[str, Any] = plan.message_defaults.copy()
     if isinstance(message, str):
         if plan.required:  # a bare string cannot carry them (was a KeyError inside the rules)
             needed = ", ".join(f"{group}.{name}" for group, name in plan.required)
             raise FactError(f"the copy rules of {program.pack.name} also read {needed}: give the message "
                             f"as a mapping of fields with these facts, e.g. {{\"body\": ..., "
                             f"\"{plan.required[0][0]}\": {{...}}}}")
-        parts = split_message(message, optout_phrases)
-        offsets["body"] = parts.body_span[0]
-        signature = parts.signature
-        if signature:
-            offsets["signature"] = parts.signature_span[0] + 1  # type: ignore[index]
-            signature = signature[1:-1]
-        if parts.optout_span is not None:
-            offsets["optout"] = parts.optout_span[0]
-        group["signature"] = signature
-        group["body"] = parts.body
-        group["optout"] = parts.optout
-        facts["message"] = group
-    elif isinstance(message, Mapping):
+        return _prepare_string(plan, message, optout_phrases, at, via_template)
+    facts: dict[str, Any] = {}
+    offsets: dict[str, int] = {}
+    group: dict[str, Any] = plan.message_defaults.copy()
+    if isinstance(message, Mapping):
         fields: dict[str, str] = {}
         extra: dict[str, Any] = {}
         for key, value in message.items():
@@ -306,12 +293,7 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
     else:
         raise FactError(f"a message is a string or a mapping of fields, got {type(message).__name__}")
     if at is not None or via_template is not None or plan.has_send:
-        send = dict(facts.get("send") or {})
-        if at is not None:
-            send["at"] = at
-        if via_template is not None:
-            send["via_template"] = via_template
-        facts["send"] = send
+        facts["send"] = _with_send_arguments(dict(facts.get("send") or {}), at, via_template)
     for name, defaults in plan.copy_defaults:
         given = facts.get(name)
         if given is None:
@@ -366,6 +348,15 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
     return out
 
 
+def _with_send_arguments(send: dict[str, Any], at: dt.datetime | None, via_template: bool | None) -> dict[str, Any]:
+    """``send`` with `Engine.lint`'s ``at`` and ``via_template`` arguments, where given."""
+    if at is not None:
+        send["at"] = at
+    if via_template is not None:
+        send["via_template"] = via_template
+    return send
+
+
 def _prepare_string(plan: _Plan, message: str, optout_phrases: Any, at: dt.datetime | None,
                     via_template: bool | None) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
     """`prepare_message` for the common case, a whole rendered message as one string: the
@@ -386,11 +377,7 @@ def _prepare_string(plan: _Plan, message: str, optout_phrases: Any, at: dt.datet
     facts: dict[str, Any] = {"message": group}
     if at is not None or via_template is not None or plan.has_send:
         send = {} if plan.send_defaults is None else plan.send_defaults.copy()
-        if at is not None:
-            send["at"] = at
-        if via_template is not None:
-            send["via_template"] = via_template
-        facts["send"] = send
+        facts["send"] = _with_send_arguments(send, at, via_template)
     for name, defaults in plan.other_defaults:
         facts[name] = defaults.copy()
     fields = plan.string_fields.copy()
