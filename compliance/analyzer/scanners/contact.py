@@ -21,6 +21,7 @@ is a range of square metres in the corpus, not a phone).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Collection
 from typing import Any
 
@@ -241,13 +242,24 @@ def _as_digits(run: re.Match[str]) -> str:
 
 
 def _without_overlaps(ranked: list[list[Hit]]) -> list[Hit]:
-    """Merge hit lists given best-first; a hit overlapping an earlier-ranked one is dropped."""
+    """Merge hit lists given best-first; a hit overlapping an earlier-ranked one is dropped.
+
+    The kept hits never overlap, so sorted by start their ends are sorted too: a new hit
+    overlaps one of them exactly when the last kept hit starting before its end ends after
+    its start. One bisection per hit (comparing with every kept hit was quadratic: 70,000
+    keyworded QQ numbers took 89 s).
+    """
     kept: list[Hit] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for hits in ranked:
         for hit in hits:
-            if all(hit.end <= other.start or other.end <= hit.start for other in kept):
-                kept.append(hit)
-    kept.sort(key=lambda hit: hit.start)
+            i = bisect_left(starts, hit.end)
+            if i and ends[i - 1] > hit.start:
+                continue
+            kept.insert(i, hit)
+            starts.insert(i, hit.start)
+            ends.insert(i, hit.end)
     return kept
 
 
