@@ -138,6 +138,20 @@ def test_many_contact_hits_stay_linear(engine: Any) -> None:
     check_report(report, message, "jd.sms")
 
 
+@pytest.mark.parametrize(("unit", "count", "rule"), [
+    ('中"', 100_000, "copy-halfwidth-punctuation"),  # each quote's fix counted the quotes before it
+    ("中)", 200_000, "copy-halfwidth-punctuation"),  # each ) looked back through the text for its (
+    ("看http://a.cn/x!!", 50_000, "copy-repeated-punctuation"),  # each mark was tested against every link
+])
+def test_many_punctuation_marks_stay_linear(engine: Any, unit: str, count: int, rule: str) -> None:
+    """Quotes, unmatched brackets and marks next to links, by the hundred thousand (they took
+    8.8 s, quadratic, and 155 s)."""
+    message = SIGNED.format(unit * count)
+    report = _timed_lint(engine, message)
+    assert rule in _rules(report)
+    check_report(report, message, "jd.sms")
+
+
 def test_many_decorated_separators_get_a_verdict(engine: Any) -> None:
     """300,000 symbols between CJK characters, each removed for matching and each reported."""
     message = SIGNED.format("最★" * 150_000 + "低价")
