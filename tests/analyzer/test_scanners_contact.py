@@ -60,6 +60,10 @@ from compliance.analyzer.scanners import contacts, disallowed_links, domain_of, 
         ("手机：幺三八 一二三四 五六七八", [("幺三八 一二三四 五六七八", "mobile")]),
         ("壹叁捌壹贰叁肆伍陆柒捌", [("壹叁捌壹贰叁肆伍陆柒捌", "mobile")]),
         ("扣扣：一二三四五六七八", [("一二三四五六七八", "qq")]),
+        # enclosed digits
+        ("加我①③⑧①②③④⑤⑥⑦⑧", [("①③⑧①②③④⑤⑥⑦⑧", "mobile")]),
+        ("加我❶❸❽ ❶❷❸❹ ❺❻❼❽", [("❶❸❽ ❶❷❸❹ ❺❻❼❽", "mobile")]),
+        ("扣扣：⒈⒉⒊⒋⒌⒍", [("⒈⒉⒊⒋⒌⒍", "qq")]),
     ],
 )
 def test_contacts_positives(text: str, expected: list[tuple[str, str]]) -> None:
@@ -85,6 +89,7 @@ def test_contacts_positives(text: str, expected: list[tuple[str, str]]) -> None:
         "我们 微 信 公 众 号",
         "ＶＩＰ会员专享",
         "二〇二四年十一月一日",
+        "步骤①②③，简单三步",
         "一二三四五六，欢迎光临",
     ],
 )

@@ -212,11 +212,20 @@ def _phone_hits(text: str, original: str) -> list[Hit]:
     return hits
 
 
-#: Full-width ASCII (！ to ～) → ASCII, one character for one: ＶＸ：ａｂｃ１２３ is VX:abc123.
-_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-#: Folding is only worth it when a full-width letter, digit, + or @ occurs (full-width
-#: punctuation alone, in nearly every Chinese message, is already in the patterns).
-_FULL_WIDTH_ALNUM = "\uff0b\uff10-\uff19\uff20-\uff3a\uff41-\uff5a"
+#: Disguised characters → ASCII, one character for one. Full-width ASCII (！ to ～):
+#: ＶＸ：ａｂｃ１２３ is VX:abc123. Enclosed digits, each the digit it shows: ①③⑧, ⑴⑶⑻,
+#: ⒈⒊⒏, ❶❸❽, ➀➂➇, ➊➌➑, ⓪ and ⓿ (the two-digit ⑩… cannot map one for one and stay).
+_WIDTH = {
+    **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},
+    **{first + k: ord("1") + k for first in (0x2460, 0x2474, 0x2488, 0x2776, 0x2780, 0x278A) for k in range(9)},
+    0x24EA: ord("0"),
+    0x24FF: ord("0"),
+}
+#: Folding is only worth it when a full-width letter, digit, + or @, or an enclosed digit
+#: occurs (full-width punctuation alone, in nearly every Chinese message, is already in the
+#: patterns).
+_FULL_WIDTH_ALNUM = ("\uff0b\uff10-\uff19\uff20-\uff3a\uff41-\uff5a"
+                     "\u2460-\u2468\u2474-\u247c\u2488-\u2490\u24ea\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792")
 _FULL_WIDTH_ALNUM_RE = re.compile(f"[{_FULL_WIDTH_ALNUM}]")
 
 
