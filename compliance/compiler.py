@@ -351,12 +351,18 @@ def _lexicon_find(rule: CheckedRule) -> tuple[str, str] | None:
     return name.value, platform.value
 
 
+#: Rule fields that hold data, never an expression: skipped by `lexicon_names` (examples are
+#: most of a pack's size).
+_NOT_EXPRESSIONS = frozenset({"pos", "examples", "reads", "refs"})
+
+
 def lexicon_names(pack: CheckedPack) -> frozenset[str] | None:
     """Every lexicon the pack's rules name in ``lexicon(name, …)``; None if one name is not a
     literal (the checker requires literals, so only for packs built some other way).
 
     A program's matcher holds only these lexicons (`Matcher.restricted`). The walk covers
-    every field of every rule, examples included: naming too many lexicons is only slower.
+    every field of every rule that can hold an expression (naming too many lexicons would
+    only be slower; too few would lose hits, which a test guards against).
     """
     names: set[str] = set()
     dynamic = False
@@ -379,7 +385,8 @@ def lexicon_names(pack: CheckedPack) -> frozenset[str] | None:
         elif hasattr(node, "__dataclass_fields__") and id(node) not in seen:
             seen.add(id(node))
             for name in node.__dataclass_fields__:
-                walk(getattr(node, name))
+                if name not in _NOT_EXPRESSIONS:
+                    walk(getattr(node, name))
 
     walk(pack.rules)
     return None if dynamic else frozenset(names)

@@ -210,11 +210,12 @@ def _plan(program: Program) -> _Plan:
         (group, {n: f.default for n, f in program.pack.facts[group].fields.items() if f.has_default})
         for group in groups if program.pack.facts[group].fields is not None
     )
+    # The text fields in the order `group` gets its keys: the defaults, then the split parts
+    # (whose values every lint overwrites).
     split_fields = ("signature", "body", "optout")
-    string_fields = {name: value for name, value in {**defaults, **dict.fromkeys(split_fields, "")}.items()
+    order = [*defaults, *(name for name in split_fields if name not in defaults)]
+    string_fields = {name: defaults.get(name) or "" for name in order
                      if name in TEXT_FIELDS and (name in split_fields or isinstance(defaults.get(name), str))}
-    for name in split_fields:  # built as `group` is: defaults first, then the split parts
-        string_fields[name] = defaults.get(name) if isinstance(defaults.get(name), str) else ""
     key = id(program)
     plan = _Plan(weakref.ref(program, lambda _ref: _plans.pop(key, None)), defaults, rules,
                  frozenset(program.pack.facts), tuple(sorted(required)), copy_defaults,

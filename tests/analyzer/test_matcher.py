@@ -237,6 +237,39 @@ def test_engine_pack_matches_only_the_lexicons_its_rules_name() -> None:
         ("WX-04", "title", "限时"), ("WX-04", "title", "优惠")]
 
 
+def test_every_lexicon_the_generated_code_reads_is_in_the_packs_matcher(tmp_path: Path) -> None:
+    """`lexicon_names` must not miss a lexicon a rule reads: the restricted matcher would then
+    find nothing for it, silently. Checked against the generated source of every built-in
+    pack and of a user pack that names lexicons in a `when`, a `require` and a message."""
+    import re
+
+    from compliance import Engine
+    from compliance.compiler import lexicon_names
+
+    rules = tmp_path / "extra.rules"
+    rules.write_text(
+        'pack extra.push {\n'
+        '  title "extra"\n'
+        '  fact message { title: str = "", body: str = "" }\n'
+        '  copy extra-typo {\n'
+        '    title "typos in a title that has ad-law words"\n'
+        '    category typo\n'
+        '    on title\n'
+        '    when len(lexicon("ad_law", text)) > 0\n'
+        '    require len(lexicon("typo", text)) == 0\n'
+        '    message """含有 {len(lexicon("contact", text))} 个联系方式"""\n'
+        '  }\n'
+        '}\n', encoding="utf-8")
+    engine = Engine([rules])
+    for name, pack in engine.packs.items():
+        source = engine.programs[name].source
+        read = set(re.findall(r"_lex\.get\('(\w+)'", source)) | set(re.findall(r"_fn_lexicon\('(\w+)'", source))
+        assert read <= lexicon_names(pack), (name, read - lexicon_names(pack))
+    assert lexicon_names(engine.packs["extra.push"]) == {"ad_law", "typo", "contact"}
+    report = engine.lint({"title": "全网最低价，优惠卷，加微信"}, channel="extra.push")
+    assert [(f.rule, f.message) for f in report.findings] == [("extra-typo", "含有 1 个联系方式")]
+
+
 def test_default_matcher_is_shared() -> None:
     assert default_matcher() is default_matcher()
     assert default_matcher().lexicon_names == frozenset(load_builtin_lexicons())
