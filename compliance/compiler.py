@@ -24,9 +24,10 @@ from compliance.checker import HIT_FIELDS
 from compliance.evaluator import format_plain
 from compliance.functions import REGISTRY
 from compliance.model import CheckedPack, CheckedRule
+from compliance.types import STR
 
 #: Bump when generated code changes shape: part of the disk-cache key.
-COMPILER_VERSION = "3"
+COMPILER_VERSION = "4"
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">",
@@ -315,10 +316,26 @@ class _Codegen:
                 pieces.append(repr(part))
             elif isinstance(part, ast.Literal):
                 pieces.append(repr(format_plain(part.value)))  # folded at compile time
+            elif _is_text(part, bound):
+                pieces.append(self.expr(part, bound))  # already what `_fmt` would return
             else:
                 pieces.append(f"_fmt({self.expr(part, bound)})")
         self.emit(f"return ''.join(({', '.join(pieces)},))" if pieces else "return ''", 1)
         self.emit()
+
+
+def _is_text(expr: ast.Expr, bound: dict[str, str]) -> bool:
+    """Is ``expr`` always a string in a message: the field's text, or a text field of the hit?
+
+    `format_plain` returns a string unchanged, so a message piece known to be text skips the
+    call (each finding renders its message; most pieces are ``hit.text`` and ``hit.note``).
+    """
+    match expr:
+        case ast.Name(name="text") if bound.get("text") == "_text":
+            return True
+        case ast.Attribute(value=ast.Name(name="hit"), name=field) if bound.get("hit") == "_hit":
+            return HIT_FIELDS.get(field) == STR
+    return False
 
 
 #: How a copy rule's bound names appear in generated code.

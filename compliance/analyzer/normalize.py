@@ -39,6 +39,7 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_right
+from itertools import accumulate
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from dataclasses import dataclass
@@ -369,6 +370,8 @@ def _removable_run_pattern() -> re.Pattern[str]:
 
 
 _REMOVABLE_RUN = _removable_run_pattern()
+#: The same runs as one capturing group, for `re.split` (kept pieces and runs alternate).
+_REMOVABLE_SPLIT = re.compile(f"({_REMOVABLE_RUN.pattern})", _REMOVABLE_RUN.flags)
 
 
 def _fold(text: str, tables: _Tables) -> tuple[str, list[int] | None]:
@@ -425,42 +428,25 @@ def fold_with_origin(text: str) -> tuple[str, Sequence[int] | None]:
         folded, origin = text.lower(), None
     else:
         folded, origin = _fold(text, _tables())
-    first = _REMOVABLE_RUN.search(folded)
-    if first is None:  # most texts: no list, no second pass
+    # The pieces between removable runs, and the runs, alternating: one C-level pass (a
+    # Python loop over `finditer` cost ~4 µs on the half of corpus messages that have a run).
+    parts = _REMOVABLE_SPLIT.split(folded)
+    if len(parts) == 1:  # about half the corpus messages: no run to remove
         return folded, origin
+    kept = parts[0::2]
+    result = "".join(kept)
     if origin is None:
-        return _remove_runs_identity(folded, first)
-    kept: list[str] = []
+        # Removing runs from an otherwise identical text leaves one shift per kept piece.
+        starts = list(accumulate(map(len, kept[:-1]), initial=0))
+        shifts = list(accumulate(map(len, parts[1::2]), initial=0))
+        return result, PiecewiseOrigin(starts, shifts, len(result))
     kept_origin: list[int] = []
     pos = 0
-    for match in _REMOVABLE_RUN.finditer(folded, first.start()):
-        start, end = match.span()
-        kept.append(folded[pos:start])
-        kept_origin.extend(origin[pos:start])
-        pos = end
-    kept.append(folded[pos:])
-    kept_origin.extend(origin[pos:])
-    return "".join(kept), kept_origin
-
-
-def _remove_runs_identity(folded: str, first: re.Match[str]) -> tuple[str, Sequence[int]]:
-    """Separator runs removed from a text whose fold kept every position: the offset map is
-    one shift per kept piece (`PiecewiseOrigin`), not a list of every position."""
-    kept: list[str] = []
-    starts: list[int] = [0]
-    shifts: list[int] = [0]
-    pos = out = removed = 0
-    for match in _REMOVABLE_RUN.finditer(folded, first.start()):
-        start, end = match.span()
-        kept.append(folded[pos:start])
-        out += start - pos
-        removed += end - start
-        starts.append(out)
-        shifts.append(removed)
-        pos = end
-    kept.append(folded[pos:])
-    result = "".join(kept)
-    return result, PiecewiseOrigin(starts, shifts, len(result))
+    for i, part in enumerate(parts):
+        if not i % 2:
+            kept_origin.extend(origin[pos:pos + len(part)])
+        pos += len(part)
+    return result, kept_origin
 
 
 class PiecewiseOrigin(Sequence[int]):
