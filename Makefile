@@ -4,8 +4,19 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# The compiled build (setup.py, COMPLIANCE_MYPYC=1): the whole package installed into
+# $(NATIVE) with its hot path compiled by mypyc. Put first on PYTHONPATH, it replaces the
+# editable source install; rebuilt whenever a file of the package changes.
+NATIVE := $(VENV)/native
+NATIVE_STAMP := $(NATIVE)/.built-$(shell find compliance setup.py pyproject.toml -type f \
+  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' \) \
+  -print0 2>/dev/null | sort -z | xargs -0 cat | sha1sum | cut -c1-12)
+# What the compiled build's test run leaves out: services the hot path never reaches.
+NATIVE_TESTS := -m "not spark and not chromium and not precommit and not redis"
+# The compiled package lives under .venv, so it cannot find ../shared/corpora beside itself.
+NATIVE_ENV := PYTHONPATH=$(abspath $(NATIVE)) COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora}
 
-.PHONY: demo test bench fuzz venv redis chromium system clean
+.PHONY: demo test test-native bench bench-native native fuzz venv redis chromium compiler system clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,14 +42,42 @@ chromium:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
 	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
 
+# A C compiler for the compiled build, from Debian's packages when there is none.
+compiler:
+	@command -v cc >/dev/null 2>&1 || { \
+	  echo "installing gcc (apt)"; \
+	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc >/dev/null || \
+	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc >/dev/null); }
+
+$(NATIVE_STAMP): $(STAMP)
+	@$(MAKE) --no-print-directory compiler
+	rm -rf $(NATIVE)
+	COMPLIANCE_MYPYC=1 $(BIN)/python -m pip install -q --no-deps --target $(NATIVE) .
+	touch $@
+
+native: $(NATIVE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/compliance demo
 
+# The whole suite on the Python source, then again on the compiled build (same tests, the
+# services left out). `pytest`, not `python -m pytest`: the latter would put the source
+# directory first on sys.path, ahead of the compiled package.
 test: $(STAMP) redis chromium
 	$(BIN)/python -m pytest -q
+	@$(MAKE) --no-print-directory test-native
+
+test-native: $(NATIVE_STAMP)
+	$(NATIVE_ENV) COMPLIANCE_EXPECT_COMPILED=1 $(BIN)/pytest -q -p no:cacheprovider $(NATIVE_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
+
+# The lint benchmark and breakdown on the compiled build.
+bench-native: $(NATIVE_STAMP)
+	$(NATIVE_ENV) $(BIN)/pytest benchmarks/bench_lint.py -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
+	$(NATIVE_ENV) $(BIN)/python benchmarks/lint_breakdown.py
 
 # Long fuzzing: 20,000 random cases per hypothesis target (and per HTTP operation under
 # schemathesis), then each atheris harness for 60 s (crash files land in the current directory).

@@ -466,7 +466,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="compliance",
                                      description="Decide whether a Chinese marketing message may be sent.")
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
@@ -568,8 +568,24 @@ def _register_optional_commands(sub: Any) -> None:
         module.register(sub)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version and the build, worked out only when asked for (finding
+    out whether the hot path is compiled imports it, which every other command may not need)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version and the build (pure Python or compiled) and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(_version())
+        parser.exit()
+
+
 def _version() -> str:
-    return f"compliance {_package_version()}" if _package_version() else "compliance (not installed)"
+    from compliance.build import describe
+
+    version = _package_version() or "(not installed)"
+    return f"compliance {version}, {describe()}"
 
 
 def _package_version() -> str:

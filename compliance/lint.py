@@ -32,7 +32,7 @@ MESSAGE_TOO_LARGE = "message-too-large"
 #: ignore list or severity setting may hide or soften them: that would pass unchecked copy.
 UNSUPPRESSIBLE: frozenset[str] = frozenset({MESSAGE_TOO_LARGE})
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # escapes: mypyc rejects surrogates in literals
 
 #: Text fields of a message (platform-rules.md, "Fixed names").
 TEXT_FIELDS = ("signature", "body", "optout", "title", "url")
@@ -202,13 +202,13 @@ def _plan(program: Program) -> _Plan:
             group = program.pack.facts.get(path[0])
             if path[0] == "message" or len(path) != 2 or group is None or group.fields is None:
                 continue
-            fld = group.fields.get(path[1])
-            if fld is not None and not fld.has_default:
+            read = group.fields.get(path[1])
+            if read is not None and not read.has_default:
                 required.add((path[0], path[1]))
     groups = sorted({p[0] for rule in program.copy_rules for p in rule.reads})
     copy_defaults = tuple(
-        (group, {n: f.default for n, f in program.pack.facts[group].fields.items() if f.has_default})
-        for group in groups if program.pack.facts[group].fields is not None
+        (group, {n: f.default for n, f in fields.items() if f.has_default})
+        for group in groups if (fields := program.pack.facts[group].fields) is not None
     )
     # The text fields in the order `group` gets its keys: the defaults, then the split parts
     # (whose values every lint overwrites).

@@ -104,6 +104,7 @@ class _Term:
     # (k, word): the allow word ``word`` contains the term at offset k.
     allow: tuple[tuple[int, str], ...]
     platforms: frozenset[str]
+    ambiguous: bool  # the entry's: confirmed by its allowed contexts and jieba
     # Word-boundary checks for Latin/digit edges: None, or the class test the neighbour must fail.
     before_check: str | None
     after_check: str | None
@@ -167,6 +168,7 @@ class Matcher:
                     note=entry.note or lexicon.title,
                     allow=tuple(allow),
                     platforms=frozenset(entry.platforms),
+                    ambiguous=entry.ambiguous,
                     before_check=_edge_class(folded[0]),
                     after_check=_edge_class(folded[-1]),
                     hit_fields=(lexicon.category, name, entry.label, entry.severity,
@@ -281,7 +283,7 @@ class Matcher:
         if lexicons is None:
             return None
         selected = frozenset(lexicons)
-        unknown = selected - self._lexicons.keys()
+        unknown = selected.difference(self._lexicons)
         if unknown:
             name = sorted(unknown)[0]
             close = difflib.get_close_matches(name, list(self._lexicons), n=1)
@@ -313,6 +315,10 @@ class Matcher:
         encoded = folded.encode("utf-8", "surrogatepass")
         one_byte_chars = len(encoded) == n
         byte_end = char_end = 0  # matches come by increasing end: count characters incrementally
+        # Declared for the compiled build (mypyc): the automaton yields untyped values.
+        last: int
+        length: int
+        terms: tuple[_Term, ...]
         for last, (length, terms) in self._automaton.iter(encoded.decode("latin-1")):
             # `last` indexes the bytes; a match always ends on a character boundary.
             if one_byte_chars:
@@ -364,7 +370,7 @@ class Matcher:
                             break
                 if contained:
                     continue
-            if term.entry.ambiguous:
+            if term.ambiguous:
                 if self._allowed_context(folded, start, term):
                     continue
                 if not use_jieba:
