@@ -52,7 +52,7 @@ compiler:
 
 $(NATIVE_STAMP): $(STAMP)
 	@$(MAKE) --no-print-directory compiler
-	rm -rf $(NATIVE)
+	rm -rf $(NATIVE) build  # build/: setuptools would ship a stale extension left there
 	COMPLIANCE_MYPYC=1 $(BIN)/python -m pip install -q --no-deps --target $(NATIVE) .
 	touch $@
 

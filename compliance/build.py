@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from importlib.machinery import EXTENSION_SUFFIXES
 
-__all__ = ["HOT_PATH", "compiled_modules", "describe"]
+__all__ = ["EXTENSION_SUFFIXES", "HOT_PATH", "compiled_modules", "describe"]
 
 #: The modules the compiled build compiles: what every lint runs (measured with
 #: benchmarks/lint_breakdown.py). Modules that import pydantic, lark or the CLI stay Python.

@@ -42,3 +42,16 @@ def test_version_names_the_build() -> None:
                             capture_output=True, text=True, cwd=Path(__file__).parent)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("compliance ") and build.describe() in result.stdout
+
+
+def test_only_the_hot_path_is_compiled() -> None:
+    # A stale extension (say, from an earlier build with another module list) would shadow
+    # its up-to-date Python source without anybody noticing.
+    import compliance
+
+    package = Path(compliance.__file__).parent
+    found = sorted({
+        ".".join(("compliance", *path.relative_to(package).with_suffix("").with_suffix("").parts))
+        for suffix in build.EXTENSION_SUFFIXES for path in package.rglob(f"*{suffix}")
+    })
+    assert found == (sorted(build.HOT_PATH) if COMPILED_RUN else [])
