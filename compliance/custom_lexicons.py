@@ -9,7 +9,6 @@ hit lying inside one of their occurrences (a brand name that contains a banned w
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -59,7 +58,11 @@ def lexicon_functions(base: Callable[[], Any], names: frozenset[str] | None,
     from compliance.analyzer.primitives import for_platform
 
     words = tuple(w for w in allowed_words if w)
-    local = threading.local()
+    # The last text looked up and its hits: the pack's rules ask for several lexicons of the
+    # same text in a row. Shared by threads without a lock: the pair is replaced whole, and a
+    # thread that finds another thread's pair for the very same text object gets the same
+    # hits it would have computed.
+    last: list[tuple[str, dict[str, tuple[Hit, ...]]] | None] = [None]
     matcher: Any = None
 
     def current() -> Any:
@@ -70,7 +73,7 @@ def lexicon_functions(base: Callable[[], Any], names: frozenset[str] | None,
         return matcher
 
     def hits_of(text: str) -> dict[str, tuple[Hit, ...]]:
-        cached = getattr(local, "last", None)
+        cached = last[0]
         if cached is not None and cached[0] is text:
             return cached[1]
         grouped = (matcher or current()).find_by_lexicon(text)
@@ -78,7 +81,7 @@ def lexicon_functions(base: Callable[[], Any], names: frozenset[str] | None,
             spans = allowed_spans(text, words)
             grouped = {name: tuple(h for h in hits if not any(s <= h.start and h.end <= e for s, e in spans))
                        for name, hits in grouped.items()}
-        local.last = (text, grouped)
+        last[0] = (text, grouped)
         return grouped
 
     def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...]:

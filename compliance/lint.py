@@ -148,6 +148,10 @@ class _RulePlan(NamedTuple):
     title: str
     #: the message when its template has no expression (rendered once, when the plan is built)
     constant: str | None
+    #: the finding of a result about the whole message (no field, no hit) when nothing in it
+    #: varies from one message to the next (constant message, no fix): built once and shared,
+    #: as findings are immutable (``jd-sms-optout``, "no opt-out", fires on most of an archive)
+    whole: Finding | None
 
 
 class _Plan(NamedTuple):
@@ -191,9 +195,9 @@ def _plan(program: Program) -> _Plan:
         for name, fld in schema.fields.items():
             defaults[name] = fld.default if fld.has_default else None
     rules = tuple(
-        _RulePlan(rule.id, rule.ref, rule.category, rule.severity, rule.severity_declared,
-                  program.copy_messages.get(rule.id), program.copy_fixes.get(rule.id), rule.title,
-                  _constant_message(rule.message))
+        _rule_plan(rule.id, rule.ref, rule.category, rule.severity, rule.severity_declared,
+                   program.copy_messages.get(rule.id), program.copy_fixes.get(rule.id), rule.title,
+                   _constant_message(rule.message))
         for rule in program.copy_rules
     )
     required = set()
@@ -226,6 +230,16 @@ def _plan(program: Program) -> _Plan:
     with _plans_lock:
         _plans[key] = plan
     return plan
+
+
+def _rule_plan(rule_id: str, ref: str | None, category: str, severity: str, severity_declared: bool,
+               render: Callable[..., str] | None, fixer: Callable[..., Any] | None, title: str,
+               constant: str | None) -> _RulePlan:
+    whole = None
+    if fixer is None and (constant is not None or render is None):
+        message = constant if constant is not None else title
+        whole = Finding(rule_id, ref, category, severity, message if message.isprintable() else visible(message))
+    return _RulePlan(rule_id, ref, category, severity, severity_declared, render, fixer, title, constant, whole)
 
 
 def _constant_message(template: Any) -> str | None:
@@ -316,9 +330,16 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
         return []
     rules = _plan(program).rules
     out: list[Finding] = []
+    # Sort keys built alongside (a key function would read three attributes back from
+    # each finding); the position breaks ties, so equal keys keep the rules' order.
+    keys: list[tuple[int, int, str, int]] = []
     message = facts.get("message", {})
     for index, field_name, hit in raw:
-        rule_id, ref, category, severity, severity_declared, render, fixer, title, text_message = rules[index]
+        rule_id, ref, category, severity, severity_declared, render, fixer, title, text_message, whole = rules[index]
+        if whole is not None and field_name is None and hit is None:
+            keys.append((9, -1, rule_id, len(out)))
+            out.append(whole)
+            continue
         text = message.get(field_name, "") if field_name is not None else ""
         if text_message is None:  # not a constant message
             if render is None:
@@ -343,9 +364,12 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
                 fix = fixer(facts, text, field_name, hit)
             except Exception:  # noqa: BLE001 - no fix rather than a crash
                 fix = None
+        keys.append((FIELD_ORDER.get(field_name, 9) if field_name is not None else 9,
+                     start if start is not None else -1, rule_id, len(out)))
         out.append(Finding(rule_id, ref, category, severity, text_message, field_name, start, end, fix))
     if len(out) > 1:
-        out.sort(key=_finding_order)
+        keys.sort()
+        out = [out[key[3]] for key in keys]
     return out
 
 
@@ -386,8 +410,3 @@ def _prepare_string(plan: _Plan, message: str, optout_phrases: Any, at: dt.datet
     fields["body"] = body
     fields["optout"] = optout
     return facts, fields, offsets
-
-
-def _finding_order(finding: Finding) -> tuple[int, int, str]:
-    return (FIELD_ORDER.get(finding.field or "", 9), finding.start if finding.start is not None else -1,
-            finding.rule)
