@@ -372,27 +372,29 @@ class Engine:
         screened = lint.screen_message(channel, message, max_chars)
         if screened is not None:
             return screened
+        if message.__class__ is str:
+            return lint.lint_string(program, message, self._optout_phrases(), at, via_template)
         return self.lint_program(program, message, at=at, via_template=via_template)
 
     def lint_program(self, program: Program, message: str | Mapping[str, Any], *, at: dt.datetime | None = None,
                      via_template: bool | None = None) -> "LintReport":
         """`lint` against one compiled pack (used by the example runner for packs of any channel)."""
         lint = _lint_module()
+        if isinstance(message, str):
+            return lint.lint_string(program, message, self._optout_phrases(), at, via_template)
+        facts, fields, offsets = lint.prepare_message(program, message, optout_phrases=self._optout_phrases(),
+                                                      at=at, via_template=via_template)
+        facts = merge_facts(facts, self.validate_facts(facts, program, "copy"))
+        return lint.report_of(program, facts, fields, offsets)
+
+    def _optout_phrases(self) -> Any:
+        """The opt-out phrases of the built-in lexicon, loaded on the first lint."""
         phrases = self._optout_cache
         if phrases is None:
             from compliance.analyzer.primitives import optout_phrases
 
             phrases = self._optout_cache = optout_phrases()
-        facts, fields, offsets = lint.prepare_message(program, message, optout_phrases=phrases,
-                                                      at=at, via_template=via_template)
-        if not isinstance(message, str):
-            facts = merge_facts(facts, self.validate_facts(facts, program, "copy"))
-        try:
-            raw = program.copy(facts)
-        except Exception as exc:  # noqa: BLE001 - a primitive failing is reported, with the rule set
-            raise EvaluationError(f"linting for {program.pack.channel} failed: {exc!r}") from exc
-        return lint.LintReport(program.pack.channel, lint.findings_of(program, facts, raw) if raw else [],
-                               fields, offsets)
+        return phrases
 
     # frequency and schedule --------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from compliance.analyzer.scanners.length import split_message
-from compliance.errors import FactError
+from compliance.errors import EvaluationError, FactError
 from compliance.fastinit import fast_frozen_init
 from compliance.findings import SEVERITY_RANK, Finding
 from compliance.program import Program
@@ -318,6 +318,26 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
             merged.update(given)
             facts[name] = merged
     return facts, {k: v for k, v in group.items() if k in TEXT_FIELDS and isinstance(v, str)}, offsets
+
+
+def lint_string(program: Program, message: str, optout_phrases: Any, at: dt.datetime | None,
+                via_template: bool | None) -> LintReport:
+    """`Engine.lint` of a whole rendered message given as one string, once screened: split,
+    run the pack's copy rules, turn their results into findings. (The common case, kept in
+    one function of the compiled hot path.)"""
+    facts, fields, offsets = prepare_message(program, message, optout_phrases=optout_phrases, at=at,
+                                             via_template=via_template)
+    return report_of(program, facts, fields, offsets)
+
+
+def report_of(program: Program, facts: dict[str, Any], fields: dict[str, str],
+              offsets: dict[str, int]) -> LintReport:
+    """Run the pack's copy rules over prepared facts; the report of their findings."""
+    try:
+        raw = program.copy(facts)
+    except Exception as exc:  # noqa: BLE001 - a primitive failing is reported, with the rule set
+        raise EvaluationError(f"linting for {program.pack.channel} failed: {exc!r}") from exc
+    return LintReport(program.pack.channel, findings_of(program, facts, raw) if raw else [], fields, offsets)
 
 
 def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int, str | None, Any]]) -> list[Finding]:
