@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from compliance.analyzer.scanners.length import split_message
 from compliance.errors import EvaluationError, FactError
-from compliance.fastinit import fast_frozen_init
+from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import SEVERITY_RANK, Finding
 from compliance.program import Program
 
@@ -33,6 +33,9 @@ MESSAGE_TOO_LARGE = "message-too-large"
 UNSUPPRESSIBLE: frozenset[str] = frozenset({MESSAGE_TOO_LARGE})
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # escapes: mypyc rejects surrogates in literals
+
+#: `Finding(...)` at half the cost, for `findings_of` (see `compliance.fastinit.frozen_builder`).
+_new_finding = frozen_builder(Finding)
 
 #: Text fields of a message (platform-rules.md, "Fixed names").
 TEXT_FIELDS = ("signature", "body", "optout", "title", "url")
@@ -386,7 +389,7 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
                 fix = None
         keys.append((FIELD_ORDER.get(field_name, 9) if field_name is not None else 9,
                      start if start is not None else -1, rule_id, len(out)))
-        out.append(Finding(rule_id, ref, category, severity, text_message, field_name, start, end, fix))
+        out.append(_new_finding(rule_id, ref, category, severity, text_message, field_name, start, end, fix))
     if len(out) > 1:
         keys.sort()
         out = [out[key[3]] for key in keys]

@@ -10,7 +10,7 @@ import pickle
 import pytest
 
 from compliance.analyzer.hits import Hit
-from compliance.fastinit import fast_frozen_init
+from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import Finding
 from compliance.lint import LintReport
 
@@ -52,6 +52,8 @@ def test_refuses_classes_it_cannot_serve() -> None:
 
     with pytest.raises(TypeError, match="slots"):
         fast_frozen_init(NoSlots)
+    with pytest.raises(TypeError, match="slots"):
+        frozen_builder(NoSlots)
 
     @dataclasses.dataclass(frozen=True, slots=True)
     class PostInit:
@@ -62,3 +64,31 @@ def test_refuses_classes_it_cannot_serve() -> None:
 
     with pytest.raises(TypeError, match="__post_init__"):
         fast_frozen_init(PostInit)
+    with pytest.raises(TypeError, match="__post_init__"):
+        frozen_builder(PostInit)
+
+
+HIT_ARGS = (3, 5, "最低", "ad_law", "ad_law", "absolute", "error", "绝对化用语", None, "最低")
+FINDING_ARGS = ("r", "JD-SMS-13", "ad_law", "error", "m", "body", 1, 3, "x")
+
+
+@pytest.mark.parametrize(("cls", "args"), [(Hit, HIT_ARGS), (Finding, FINDING_ARGS)])
+def test_builder_makes_the_same_frozen_instances_as_the_class(cls: type, args: tuple) -> None:
+    build = frozen_builder(cls)
+    built, made = build(*args), cls(*args)
+    assert type(built) is cls and built == made and hash(built) == hash(made) and repr(built) == repr(made)
+    names = [f.name for f in dataclasses.fields(cls)]
+    assert build(**dict(zip(names, args))) == made  # keywords, as the class takes them
+    assert build(*args[:5]) == cls(*args[:5])       # the defaults of the class
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(built, names[0], None)
+    assert pickle.loads(pickle.dumps(built)) == made
+    assert dataclasses.replace(built, **{names[0]: args[0]}) == made
+    with pytest.raises(TypeError):
+        build(*args[:2])
+
+
+def test_builder_gives_a_fresh_default_factory_value_each_time() -> None:
+    build = frozen_builder(LintReport)
+    first, second = build("jd.sms", [], {}), build("jd.sms", [], {})
+    assert first.offsets == {} and first.offsets is not second.offsets and first == LintReport("jd.sms", [], {})
