@@ -26,29 +26,24 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# redis-server for the ledger tests: from Debian's packages when it is missing.
+# Debian package $(2) when command $(1) is missing (as root, or through sudo).
+apt_install = command -v $(1) >/dev/null 2>&1 || { \
+  echo "installing $(2) (apt)"; \
+  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
+  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null || \
+   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null); }
+
+# redis-server for the ledger tests.
 redis:
-	@command -v redis-server >/dev/null 2>&1 || { \
-	  echo "installing redis-server (apt)"; \
-	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
-	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null || \
-	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); }
+	@$(call apt_install,redis-server,redis-server)
 
-# Headless Chromium for the HTML-report test, from Debian's packages when it is missing.
+# Headless Chromium for the HTML-report test.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (apt)"; \
-	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
-	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
-	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
+	@$(call apt_install,chromium,chromium)
 
-# A C compiler for the compiled build, from Debian's packages when there is none.
+# A C compiler for the compiled build.
 compiler:
-	@command -v cc >/dev/null 2>&1 || { \
-	  echo "installing gcc (apt)"; \
-	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
-	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc >/dev/null || \
-	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc >/dev/null); }
+	@$(call apt_install,cc,gcc)
 
 $(NATIVE_STAMP): $(STAMP)
 	@$(MAKE) --no-print-directory compiler

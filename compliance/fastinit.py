@@ -22,40 +22,54 @@ T = TypeVar("T")
 _MISSING = object()
 
 
+def _generated(cls: type, what: str, params: list[str], head: list[str], store: Callable[[int, str, str], str],
+               tail: list[str], namespace: dict[str, Any]) -> Any:
+    """Compile a function taking ``params`` then ``cls``'s fields as parameters (same order and
+    defaults) whose body is ``head``, ``store(index, name, value)`` for each field, then ``tail``."""
+    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
+        raise TypeError(f"{cls.__name__}: {what} needs a dataclass with slots=True")
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__}: {what} does not run __post_init__")
+    namespace["_MISSING"] = _MISSING
+    params = list(params)
+    body = list(head)
+    for index, fld in enumerate(dataclasses.fields(cls)):
+        if not fld.init:
+            raise TypeError(f"{cls.__name__}.{fld.name}: init=False fields are not supported")
+        value = fld.name
+        if fld.default is not dataclasses.MISSING:
+            namespace[f"_default{index}"] = fld.default
+            params.append(f"{fld.name}=_default{index}")
+        elif fld.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory{index}"] = fld.default_factory
+            params.append(f"{fld.name}=_MISSING")
+            value = f"_factory{index}() if {fld.name} is _MISSING else {fld.name}"
+        else:
+            params.append(fld.name)
+        body.append(f"    {store(index, fld.name, value)}")
+    body += tail
+    source = f"def generated({', '.join(params)}):\n" + "\n".join(body or ["    pass"]) + "\n"
+    exec(compile(source, f"<{what} of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    function = namespace["generated"]
+    function.__module__ = cls.__module__
+    return function
+
+
 def fast_frozen_init(cls: type[T]) -> type[T]:
     """Class decorator: give a frozen ``slots=True`` dataclass a descriptor-based ``__init__``.
 
     Fields with a ``default_factory`` are supported; ``__post_init__`` and ``InitVar`` are not
     (a TypeError says so).
     """
-    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
-        raise TypeError(f"{cls.__name__}: fast_frozen_init needs a dataclass with slots=True")
-    if hasattr(cls, "__post_init__"):
-        raise TypeError(f"{cls.__name__}: fast_frozen_init does not run __post_init__")
-    namespace: dict[str, Any] = {"_MISSING": _MISSING}
-    params: list[str] = []
-    body: list[str] = []
-    for index, fld in enumerate(dataclasses.fields(cls)):
-        if not fld.init:
-            raise TypeError(f"{cls.__name__}.{fld.name}: init=False fields are not supported")
-        setter = f"_set{index}"
-        namespace[setter] = getattr(cls, fld.name).__set__
-        if fld.default is not dataclasses.MISSING:
-            namespace[f"_default{index}"] = fld.default
-            params.append(f"{fld.name}=_default{index}")
-            body.append(f"    {setter}(self, {fld.name})")
-        elif fld.default_factory is not dataclasses.MISSING:
-            namespace[f"_factory{index}"] = fld.default_factory
-            params.append(f"{fld.name}=_MISSING")
-            body.append(f"    {setter}(self, _factory{index}() if {fld.name} is _MISSING else {fld.name})")
-        else:
-            params.append(fld.name)
-            body.append(f"    {setter}(self, {fld.name})")
-    source = f"def __init__(self, {', '.join(params)}) -> None:\n" + "\n".join(body or ["    pass"]) + "\n"
-    exec(compile(source, f"<fast __init__ of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
-    init = namespace["__init__"]
+    namespace: dict[str, Any] = {}
+
+    def store(index: int, name: str, value: str) -> str:
+        namespace[f"_set{index}"] = getattr(cls, name).__set__
+        return f"_set{index}(self, {value})"
+
+    init = _generated(cls, "fast_frozen_init", ["self"], [], store, [], namespace)
+    init.__name__ = "__init__"
     init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
     cls.__init__ = init  # type: ignore[misc]
     return cls
 
@@ -72,30 +86,10 @@ def frozen_builder(cls: type[T]) -> Callable[..., T]:
     Same parameters, order and defaults as the class; ``__post_init__`` is not run (a
     TypeError says so when the class has one).
     """
-    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
-        raise TypeError(f"{cls.__name__}: frozen_builder needs a dataclass with slots=True")
-    if hasattr(cls, "__post_init__"):
-        raise TypeError(f"{cls.__name__}: frozen_builder does not run __post_init__")
-    twin = type(f"_{cls.__name__}Builder", (), {"__slots__": cls.__slots__})
-    namespace: dict[str, Any] = {"_MISSING": _MISSING, "_cls": cls, "_twin": twin, "_new": object.__new__}
-    params: list[str] = []
-    body = ["    self = _new(_twin)"]
-    for index, fld in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]
-        if fld.default is not dataclasses.MISSING:
-            namespace[f"_default{index}"] = fld.default
-            params.append(f"{fld.name}=_default{index}")
-            body.append(f"    self.{fld.name} = {fld.name}")
-        elif fld.default_factory is not dataclasses.MISSING:
-            namespace[f"_factory{index}"] = fld.default_factory
-            params.append(f"{fld.name}=_MISSING")
-            body.append(f"    self.{fld.name} = _factory{index}() if {fld.name} is _MISSING else {fld.name}")
-        else:
-            params.append(fld.name)
-            body.append(f"    self.{fld.name} = {fld.name}")
-    body += ["    self.__class__ = _cls", "    return self"]
-    source = f"def build({', '.join(params)}):\n" + "\n".join(body) + "\n"
-    exec(compile(source, f"<builder of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
-    build = namespace["build"]
-    build.__qualname__ = f"build_{cls.__qualname__}"
-    build.__module__ = cls.__module__
+    twin = type(f"_{cls.__name__}Builder", (), {"__slots__": getattr(cls, "__slots__", ())})
+    namespace: dict[str, Any] = {"_cls": cls, "_twin": twin, "_new": object.__new__}
+    build = _generated(cls, "frozen_builder", [], ["    self = _new(_twin)"],
+                       lambda index, name, value: f"self.{name} = {value}",
+                       ["    self.__class__ = _cls", "    return self"], namespace)
+    build.__name__ = build.__qualname__ = f"build_{cls.__name__}"
     return build  # type: ignore[no-any-return]
