@@ -372,8 +372,6 @@ class Engine:
         screened = lint.screen_message(channel, message, max_chars)
         if screened is not None:
             return screened
-        if message.__class__ is str:
-            return lint.lint_string(program, message, self._optout_phrases(), at, via_template)
         return self.lint_program(program, message, at=at, via_template=via_template)
 
     def lint_program(self, program: Program, message: str | Mapping[str, Any], *, at: dt.datetime | None = None,
