@@ -378,11 +378,10 @@ class Engine:
                      via_template: bool | None = None) -> "LintReport":
         """`lint` against one compiled pack (used by the example runner for packs of any channel)."""
         lint = _lint_module()
-        if isinstance(message, str):
-            return lint.lint_string(program, message, self._optout_phrases(), at, via_template)
         facts, fields, offsets = lint.prepare_message(program, message, optout_phrases=self._optout_phrases(),
                                                       at=at, via_template=via_template)
-        facts = merge_facts(facts, self.validate_facts(facts, program, "copy"))
+        if not isinstance(message, str):
+            facts = merge_facts(facts, self.validate_facts(facts, program, "copy"))
         return lint.report_of(program, facts, fields, offsets)
 
     def _optout_phrases(self) -> Any:

@@ -323,16 +323,6 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
     return facts, {k: v for k, v in group.items() if k in TEXT_FIELDS and isinstance(v, str)}, offsets
 
 
-def lint_string(program: Program, message: str, optout_phrases: Any, at: dt.datetime | None,
-                via_template: bool | None) -> LintReport:
-    """`Engine.lint` of a whole rendered message given as one string, once screened: split,
-    run the pack's copy rules, turn their results into findings. (The common case, kept in
-    one function of the compiled hot path.)"""
-    facts, fields, offsets = prepare_message(program, message, optout_phrases=optout_phrases, at=at,
-                                             via_template=via_template)
-    return report_of(program, facts, fields, offsets)
-
-
 def report_of(program: Program, facts: dict[str, Any], fields: dict[str, str],
               offsets: dict[str, int]) -> LintReport:
     """Run the pack's copy rules over prepared facts; the report of their findings."""

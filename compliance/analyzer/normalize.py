@@ -39,8 +39,8 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_right
-from itertools import accumulate
 from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 from dataclasses import dataclass
 
