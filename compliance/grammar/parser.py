@@ -267,10 +267,11 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         if allowed:
             message += f"; expected {_describe_expected(set(allowed))}"
         end = column + 1
-        unclosed = _unclosed_string(text, exc.pos_in_stream)
+        offset: int = exc.pos_in_stream or 0
+        unclosed = _unclosed_string(text, offset)
         if unclosed is not None:
             start, hint = unclosed
-            column -= exc.pos_in_stream - start  # the quotes that open it are on one line
+            column -= offset - start  # the quotes that open it are on one line
             message = unclosed_string_message(line, column)
             line_end = text.find("\n", start)
             end = column + max(1, (len(text) if line_end == -1 else line_end) - start)
