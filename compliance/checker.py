@@ -213,6 +213,9 @@ class _PackChecker:
         self.facts: dict[str, FactSchema] = {}
         self.params: dict[str, Param] = {}
         self.values: dict[str, Any] = {}
+        #: parameters whose declaration was reported as an error: their uses are not reported
+        #: again (one bad `param x: int = "a"` is one error, not one more per use of x)
+        self.broken_params: set[str] = set()
 
     def check(self) -> CheckedPack | None:
         errors_before = len(self.out.diagnostics)
@@ -299,6 +302,8 @@ class _PackChecker:
 
     def _constant(self, expr: ast.Expr, want: Type | None, what: str) -> Any:
         """Evaluate a constant expression (literals and parameters) of the expected type."""
+        if _names(expr) & self.broken_params:
+            raise _Skip  # the parameter's own error was reported
         if not is_constant(expr, self.values):
             self.out.error(f"{what} must be a constant (literals and parameters only)", expr.pos)
             raise _Skip
@@ -316,6 +321,7 @@ class _PackChecker:
         for name, decl in self.res.params.items():
             if name.startswith("_"):
                 self.out.error(f"parameter names may not start with '_' ({name})", decl.pos)
+                self.broken_params.add(name)
                 continue
             if name in self.facts:
                 self.out.error(f"parameter {name} has the name of a fact", decl.pos)
@@ -328,9 +334,11 @@ class _PackChecker:
                 else:
                     value = self._constant(decl.value, want, f"parameter {name}")
             except _Skip:
+                self.broken_params.add(name)
                 continue
             except (TypeError, ValueError) as exc:
                 self.out.error(f"configured value of parameter {name} does not fit: {exc}", decl.pos)
+                self.broken_params.add(name)
                 continue
             t = want if want is not None else type_of_value(value)
             self.params[name] = Param(name, t, value, decl.pos)
@@ -340,6 +348,22 @@ class _PackChecker:
                 guess = did_you_mean(name, self.res.params)
                 self.out.error(f"configured parameter {name} is not a parameter of pack {self.res.pack.name}",
                                self.res.pack.pos, hint=f"did you mean {guess}?" if guess else None)
+
+
+def _names(expr: ast.Expr) -> set[str]:
+    """The bare names an expression mentions (parameters, scalar facts, fact groups)."""
+    match expr:
+        case ast.Name(name=name):
+            return {name}
+        case ast.Attribute(value=value):
+            return _names(value)
+        case ast.Call(args=items) | ast.SetLiteral(items=items) | ast.ListLiteral(items=items):
+            return set().union(*(_names(i) for i in items))
+        case ast.Unary(operand=operand):
+            return _names(operand)
+        case ast.Binary(left=left, right=right):
+            return _names(left) | _names(right)
+    return set()
 
 
 def _coerce_param(value: Any, want: Type | None) -> Any:
@@ -541,6 +565,8 @@ class _RuleChecker:
                 self.out.error(f"period parameter {period} must be list[period], got {param.type}", clause.pos,
                                hint="param promotions: list[period] = [period(2026-06-01, 2026-06-18)]")
                 continue
+            if param is None and period in self.pack.broken_params:
+                continue  # reported at the parameter
             if param is None:
                 guess = did_you_mean(period, self.pack.params)
                 self.out.error(f"unknown period parameter {period}", clause.pos,
@@ -813,6 +839,8 @@ class _ExprChecker:
             return self.bound[name]
         if name in self.pack.params:
             return self.pack.params[name].type
+        if name in self.pack.broken_params:
+            raise _Skip  # the parameter's declaration was reported; its uses are not
         schema = self.pack.facts.get(name)
         if schema is not None and self.allow_facts:
             if schema.scalar is not None:
@@ -832,7 +860,7 @@ class _ExprChecker:
 
     def _attribute(self, expr: ast.Attribute) -> Type:
         if isinstance(expr.value, ast.Name) and expr.value.name not in self.bound \
-                and expr.value.name not in self.pack.params:
+                and expr.value.name not in self.pack.params and expr.value.name not in self.pack.broken_params:
             group = expr.value.name
             schema = self.pack.facts.get(group)
             if schema is None or not self.allow_facts:

@@ -322,7 +322,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from compliance.config import ConfigError
     from compliance.engine import Engine
     from compliance.io.copyfiles import SUPPORTED_EXTENSIONS, CopyFileError
-    from compliance.io.fixes import encode_like
+    from compliance.io.fixes import diff_label, encode_like
     from compliance.io.linter import CopyLinter, LintInputError, collect_files, display_path, fail_threshold
     from compliance.output import OutputContext, get_formatter
 
@@ -398,7 +398,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
                     if args.diff:
                         diffs.append("".join(difflib.unified_diff(
                             result.original.splitlines(keepends=True), result.text.splitlines(keepends=True),
-                            fromfile=f"a/{shown}", tofile=f"b/{shown}")))
+                            fromfile=diff_label("a", shown), tofile=diff_label("b", shown))))
                     elif target is not None:
                         target.write_bytes(encode_like(copy_file, result.text))
                 if target is None and args.fix and not args.diff:

@@ -130,3 +130,36 @@ def test_include_cycle_is_an_error() -> None:
     with pytest.raises(RulesError) as info:
         check_files([parse_text(a, "a.rules"), parse_text(b, "b.rules")], {"a.rules": a, "b.rules": b})
     assert "includes itself" in str(info.value)
+
+
+def _diagnostics(body: str, overrides: dict[str, dict[str, object]] | None = None) -> list[str]:
+    source = textwrap.dedent(HEADER) + textwrap.dedent(body) + "\n}\n"
+    with pytest.raises(RulesError) as info:
+        check_files([parse_text(source, "t.rules")], {"t.rules": source}, overrides)
+    return [f"{d.pos.line}:{d.pos.column}: {d.message}" for d in info.value.diagnostics]
+
+
+def test_a_bad_parameter_is_one_error_not_one_per_use() -> None:
+    """The root error once, at the parameter: its uses (in conditions, messages, fixes, other
+    parameters, `limit` and `during`) are not reported again as unknown names."""
+    found = _diagnostics('''
+        param x: int = "a"
+        param y: int = x + 1
+        param windows: list[period] = [period(2026-06-01, x)]
+        eligibility a { require shop.fans >= x  message "需要 {x} 个粉丝，{y}" }
+        eligibility b { require shop.fans > x + y and x.a == 1 }
+        frequency c { classes marketing  scope recipient  window day  limit x  during windows limit y }
+    ''')
+    assert found == ["7:16: parameter x must be int, got str"]
+
+
+def test_a_configured_value_that_does_not_fit_is_one_error() -> None:
+    found = _diagnostics("eligibility a { require shop.fans >= min_fans }\n"
+                         "eligibility b { require shop.fans < min_fans * 2 }",
+                         {"t": {"min_fans": "many"}})
+    assert len(found) == 1 and "configured value of parameter min_fans does not fit" in found[0]
+
+
+def test_other_errors_beside_a_bad_parameter_are_still_reported() -> None:
+    found = _diagnostics('param x: int = "a"\neligibility a { require shop.fanz >= x }')
+    assert [f.split(": ", 1)[1] for f in found] == ["parameter x must be int, got str", "unknown field shop.fanz"]

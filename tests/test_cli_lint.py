@@ -63,8 +63,8 @@ def test_text_format_points_at_the_word(in_tmp: Path, capsys: pytest.CaptureFixt
     write(in_tmp, "bad.txt", f"# 双十一\n{BAD_LINE}\n")
     code, out, _ = lint(capsys, "--channel", "jd.sms", "bad.txt")
     assert code == 1
-    assert f"bad.txt:2:{col(BAD_LINE, AD_LAW)}: copy-ad-law [error]" in out
-    assert f"bad.txt:2:{col(BAD_LINE, '！！')}: copy-repeated-punctuation [warning]" in out
+    assert f"bad.txt:2:{col(BAD_LINE, AD_LAW)}: copy-ad-law (JD-SMS-13) [error]" in out
+    assert f"bad.txt:2:{col(BAD_LINE, '！！')}: copy-repeated-punctuation (JD-SMS-12) [warning]" in out
     assert f"  2 | {BAD_LINE}" in out
     assert "= fix: replace “！！” with “！”" in out
     assert out.rstrip().endswith("Found 2 problems (1 error, 1 warning)")
@@ -99,13 +99,15 @@ def test_every_format_reports_the_bad_file(fmt: str, in_tmp: Path, capsys: pytes
         assert any("fixes" in r for r in run["results"])
     elif fmt == "github":
         lines = out.splitlines()
-        assert f"::error file=bad.txt,line=1,endLine=1,col={column},endColumn={column + 5},title=copy-ad-law::" in out
+        assert (f"::error file=bad.txt,line=1,endLine=1,col={column},endColumn={column + 5},"
+                f"title=copy-ad-law (JD-SMS-13)::") in out
         assert any(line.startswith("::warning ") and "copy-repeated-punctuation" in line for line in lines)
     else:
         root = ET.fromstring(out.split("\n", 1)[1])
         failures = root.findall(".//failure")
-        assert root.get("failures") == "2"
-        assert any(f.get("message", "").startswith("copy-ad-law:") for f in failures)
+        # one message, two findings: one failing test case (its one <failure> names both rules)
+        assert (root.get("tests"), root.get("failures"), len(failures)) == ("1", "1", 1)
+        assert failures[0].get("message") == "2 problems: copy-ad-law (JD-SMS-13), copy-repeated-punctuation (JD-SMS-12)"
 
 
 # ------------------------------------------------------------------------- exit codes
@@ -146,7 +148,7 @@ def test_unknown_field_for_the_pack_is_an_input_error(in_tmp: Path, capsys: pyte
 def test_strict_fails_on_warnings(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(in_tmp, "warn.txt", WARN_LINE + "\n")
     code, out, _ = lint(capsys, "--channel", "jd.sms", "warn.txt")
-    assert code == 0 and "copy-repeated-punctuation [warning]" in out
+    assert code == 0 and "copy-repeated-punctuation (JD-SMS-12) [warning]" in out
     assert lint(capsys, "--channel", "jd.sms", "--strict", "warn.txt")[0] == 1
     write(in_tmp, "compliance.toml", 'default-channel = "jd.sms"\nstrict = true\n')
     assert lint(capsys, "warn.txt")[0] == 1
@@ -249,8 +251,8 @@ def test_fix_rewrites_the_file_and_reports(in_tmp: Path, capsys: pytest.CaptureF
     assert code == 1  # the ad-law error has no fix and remains
     assert f"c.txt:1:{col(BAD_LINE, '！！')}: fixed copy-repeated-punctuation: “！！” → “！”" in out
     assert "Fixed 2 problems in 1 file." in out
-    assert "copy-repeated-punctuation [warning]" not in out
-    assert "copy-ad-law [error]" in out
+    assert "copy-repeated-punctuation (JD-SMS-12) [warning]" not in out
+    assert "copy-ad-law (JD-SMS-13) [error]" in out
 
 
 def test_fix_in_structured_files_keeps_them_valid(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -294,7 +296,7 @@ def test_diff_shows_the_fix_and_touches_nothing(in_tmp: Path, capsys: pytest.Cap
 def test_stdin(in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     set_stdin(monkeypatch, f"# 注释\n{BAD_LINE}\n")
     code, out, _ = lint(capsys, "--channel", "jd.sms", "-")
-    assert code == 1 and f"-:2:{col(BAD_LINE, AD_LAW)}: copy-ad-law [error]" in out
+    assert code == 1 and f"-:2:{col(BAD_LINE, AD_LAW)}: copy-ad-law (JD-SMS-13) [error]" in out
 
     set_stdin(monkeypatch, f"channel: jd.sms\nmessages:\n  - {BAD_LINE}\n")
     code, out, _ = lint(capsys, "--stdin-filename", "copy/x.yaml", "--format", "json", "-")

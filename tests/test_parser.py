@@ -97,6 +97,32 @@ def test_unclosed_pack_reports_end_of_file() -> None:
     assert "'}'" in text
 
 
+@pytest.mark.parametrize(
+    ("source", "where"),
+    [
+        ('pack p {\n  title "京东短信\n  param a: int = 1\n}\n', "2:9"),      # runs into the next line
+        ('pack p {\n  title "a\\"\n}\n', "2:9"),                              # the last quote is escaped
+        ('pack p {\n  title "a"\n  source "x', "3:10"),                         # the file ends inside it
+        ('pack p {\n  title """长\n  文本\n}\n', "2:9"),                        # a long string never closed
+    ],
+)
+def test_unclosed_string_names_where_it_starts(source: str, where: str) -> None:
+    """Not "unexpected character '\"'": the message says a string is open and where it opened,
+    with the file name and the caret on the opening quote."""
+    text = _syntax_error(source)
+    assert text.startswith(f"bad.rules:{where}: error: unclosed string starting at {where}\n"), text
+    line, column = map(int, where.split(":"))
+    caret = text.splitlines()[3]
+    assert caret.index("^") == caret.index("|") + 2 + (column - 1)
+    assert '"""' in text.splitlines()[-1]  # the hint says how to write text over several lines
+
+
+def test_an_unclosed_string_in_an_expression_is_placed_where_the_expression_is() -> None:
+    with pytest.raises(RulesSyntaxError) as info:
+        parse_expression('shop.name == "x', "t.rules", line=4, column=9)
+    assert str(info.value).startswith("t.rules:4:22: error: unclosed string starting at 4:22")
+
+
 def test_invalid_clock_and_date_are_errors_at_the_token() -> None:
     assert "25:00 is not a time of day" in _syntax_error("pack p { param t: time = 25:00 }")
     assert "bad.rules:1:26" in _syntax_error("pack p { param d: date = 2026-02-30 }")

@@ -9,6 +9,7 @@ for misspelt keywords.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -222,7 +223,10 @@ def parse_expression(text: str, file: str = "<expr>", line: int = 1, column: int
                           diag.hint)
         shifted = ast.Pos(file, diag.pos.line + line - 1, diag.pos.column + (column - 1 if diag.pos.line == 1 else 0),
                           diag.pos.end_line + line - 1, diag.pos.end_column + (column - 1 if diag.pos.line == 1 else 0))
-        raise RulesSyntaxError([Diagnostic(diag.message, shifted, diag.hint)]) from None
+        message = diag.message
+        if message == unclosed_string_message(diag.pos.line, diag.pos.column):
+            message = unclosed_string_message(shifted.line, shifted.column)
+        raise RulesSyntaxError([Diagnostic(message, shifted, diag.hint)]) from None
     except VisitError as exc:
         raise _visit_error(exc, text, file) from None
 
@@ -263,7 +267,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         if allowed:
             message += f"; expected {_describe_expected(set(allowed))}"
         end = column + 1
-        if char in "“”":
+        offset: int = exc.pos_in_stream or 0
+        unclosed = _unclosed_string(text, offset)
+        if unclosed is not None:
+            start, hint = unclosed
+            column -= offset - start  # the quotes that open it are on one line
+            message = unclosed_string_message(line, column)
+            line_end = text.find("\n", start)
+            end = column + max(1, (len(text) if line_end == -1 else line_end) - start)
+        elif char in "“”":
             hint = 'strings are written with ASCII double quotes "…"'
         elif char == "\ufeff":
             hint = "a byte-order mark (U+FEFF); save the file as UTF-8 without BOM"
@@ -280,6 +292,32 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         message, end = str(exc), column + 1
     pos = ast.Pos(file, line, column, line, end)
     return Diagnostic(message, pos, hint, source_line(text, line))
+
+
+@lru_cache(maxsize=2)
+def _terminal(name: str) -> re.Pattern[str]:
+    """A terminal of the grammar as a compiled regex (strings: STRING, LONG_STRING)."""
+    return re.compile(_lark().get_terminal(name).pattern.to_regexp())
+
+
+def _unclosed_string(text: str, offset: int) -> tuple[int, str] | None:
+    '''When a string opens at `offset` and is never closed: where it opens and a hint saying
+    how strings end; else None. (The lexer stops at the opening quote, where no string token
+    matches; for an unclosed triple quote it stops at the third quote, after lexing ``""``.)'''
+    if not text.startswith('"', offset):
+        return None
+    for start in (offset - 2, offset):
+        if start >= 0 and text.startswith('"""', start) and not _terminal("LONG_STRING").match(text, start):
+            return start, 'a """…""" string runs until the next """, and there is none after this one'
+    if _terminal("STRING").match(text, offset):
+        return None
+    return offset, ('a "…" string ends on the line where it starts: close it with ", write \\" for a quote '
+                    'inside it, or use """…""" for text over several lines')
+
+
+def unclosed_string_message(line: int, column: int) -> str:
+    """The message for a string opened at `line`:`column` and never closed."""
+    return f"unclosed string starting at {line}:{column}"
 
 
 # --------------------------------------------------------------------------------------

@@ -100,6 +100,10 @@ class CopyMessage:
         allow: codes suppressed for this message (its own and file-wide suppressions).
         line: 1-based first line of the message in the file; ``end_line`` its last.
         field_maps: per-field `FieldMap` (use `position` / `span` rather than these).
+        keys: where each field is written in a structured message, as source offsets
+            ``(start of its key, end of its value)``; it includes fields written empty or null
+            (``optout: ""``, ``optout:``, an empty CSV cell), which `fields` leaves out or holds
+            as ``""`` (use `key_extent`). Empty for plain lines and strings.
     """
 
     index: int
@@ -111,6 +115,7 @@ class CopyMessage:
     end_line: int
     field_maps: Mapping[str, FieldMap]
     source: SourceText = field(repr=False, compare=False)
+    keys: Mapping[str, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def anchor(self) -> SourcePosition:
@@ -128,6 +133,14 @@ class CopyMessage:
         ends = [m.start_of(m.length) for m in self.field_maps.values()]
         end = max(ends, default=start.offset)
         return start, self.source.position(max(end, start.offset))
+
+    def key_extent(self, field_name: str) -> tuple[SourcePosition, SourcePosition] | None:
+        """``(start, end)`` of where the field is written (``optout: ""`` whole: key and
+        value), or None when the message does not write it."""
+        where = self.keys.get(field_name)
+        if where is None:
+            return None
+        return self.source.position(where[0]), self.source.position(max(where))
 
     def position(self, field_name: str, offset: int) -> SourcePosition:
         """Source position of character `offset` of field `field_name` (offset may equal len)."""
@@ -188,6 +201,7 @@ class _Raw:
     channel: str | None = None
     id: str | None = None
     allow: list[tuple[str, int, int]] = field(default_factory=list)  # (code, line, column)
+    keys: dict[str, tuple[int, int]] = field(default_factory=dict)  # field → (key start, value end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +345,7 @@ def parse_copy_text(
                 end_line=raw.last_line,
                 field_maps=raw.maps,
                 source=source,
+                keys=raw.keys,
             )
         )
     return CopyFile(path, fmt, file_channel, messages, suppressions, source)
@@ -635,6 +650,8 @@ def _node_message(ctx: _Ctx, node: Node) -> _Raw:
         if name in seen:
             raise ctx.error(key.start, f"duplicate key {name!r} in message")
         seen.add(name)
+        if name not in SPECIAL_KEYS:
+            raw.keys[name] = (key.start, value.end)
         if name == "allow":
             raw.allow.extend(_allow_codes(ctx, value))
         elif value.kind == "null":
@@ -841,6 +858,10 @@ def _read_toml(ctx: _Ctx) -> _Result:
                 continue
             if not _FIELD_NAME.fullmatch(name):
                 raise ctx.error(offset, f"a message key must be a field name like 'body', not {name!r}")
+            if where is not None and name not in SPECIAL_KEYS:
+                line_start = ctx.source.line_starts[ctx.line(where.start) - 1]
+                key_start = text.rfind(name, line_start, where.start)
+                raw.keys[name] = (key_start if key_start >= 0 else where.start, where.end)
             if name == "id" and type(value) is int:
                 value = str(value)
             if not isinstance(value, str):
@@ -961,7 +982,11 @@ def _read_csv(ctx: _Ctx) -> _Result:
                         raw.allow.extend((c, pos.line, pos.column) for c in parse_allow_value(value))
                     except ValueError as exc:
                         raise ctx.error(start, str(exc)) from None
-            elif not value:
+                continue
+            if name not in SPECIAL_KEYS:
+                quoted = ctx.source.text.startswith('"', start)  # the cell, closing quote included
+                raw.keys[name] = (start, fmap.start_of(len(value)) + (1 if quoted else 0))
+            if not value:
                 continue
             elif name == "channel":
                 raw.channel = value

@@ -18,6 +18,7 @@ kept.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -178,3 +179,12 @@ def encode_like(copy_file: CopyFile, text: str) -> bytes:
     """The bytes to write back: UTF-8, with the byte-order mark again if the file had one."""
     data = text.encode("utf-8", "surrogatepass")
     return b"\xef\xbb\xbf" + data if copy_file.source.had_bom else data
+
+
+def diff_label(prefix: str, path: str) -> str:
+    """The ``---``/``+++`` name of `path` in a unified diff, as git writes it: ``a/copy/x.txt``
+    for a relative path and ``a/tmp/x.txt`` (not ``a//tmp/x.txt``) for an absolute one;
+    Windows separators are written as ``/``."""
+    if os.sep != "/":
+        path = path.replace(os.sep, "/")
+    return f"{prefix}/{path.lstrip('/')}"

@@ -13,7 +13,11 @@
 4. ``select`` / ``ignore`` / ``per-file-ignores`` keep the enabled rules (a selector may
    name a rule id, a prefix, or any catalogue ref the rule cites);
 5. every finding is placed at its file line/column (`compliance.output.locate`), and a safe
-   fix is turned into a `FixRequest` in the coordinates of the file's own fields.
+   fix is turned into a `FixRequest` in the coordinates of the file's own fields. A finding
+   without a span (a ``require`` rule judging the whole message) is placed on the field its
+   rule is about, when the message writes that field (see `subject_field`): a missing opt-out
+   on the ``optout:`` line. Otherwise, and for plain lines and strings, it covers the whole
+   message.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from compliance import ast
 from compliance.errors import ComplianceError, FactError, UnknownChannelError, did_you_mean
 from compliance.findings import Finding
 from compliance.io.copyfiles import SUPPORTED_EXTENSIONS, CopyFile, CopyMessage, parse_copy_text, read_copy_file
@@ -96,6 +101,39 @@ class FixedFile:
         return self.text != self.original
 
 
+def _message_fields(expr: ast.Expr) -> list[str]:
+    """The ``message.X`` fields an expression reads, in source order, each once."""
+    match expr:
+        case ast.Attribute(value=ast.Name(name="message"), name=name):
+            return [name]
+        case ast.Attribute(value=value):
+            return _message_fields(value)
+        case ast.Call(args=items) | ast.SetLiteral(items=items) | ast.ListLiteral(items=items):
+            return list(dict.fromkeys(f for item in items for f in _message_fields(item)))
+        case ast.Unary(operand=operand):
+            return _message_fields(operand)
+        case ast.Binary(left=left, right=right):
+            return list(dict.fromkeys(_message_fields(left) + _message_fields(right)))
+    return []
+
+
+def subject_field(require: ast.Expr | None) -> str | None:
+    """The message field a whole-message ``require`` is about: the one field its first
+    condition reads (the leftmost operand of a chain of ``and``/``or``), else None.
+
+    ``message.optout != "" or len(lexicon("optout", message.body)) > 0`` → ``optout``;
+    ``len(message.signature) >= 2 and …`` → ``signature``; ``rendered_length(message.signature,
+    message.body, message.optout) <= 70`` reads three fields → None (the whole message).
+    """
+    first = require
+    while isinstance(first, ast.Binary) and first.op in ("and", "or"):
+        first = first.left
+    if first is None:
+        return None
+    fields = _message_fields(first)
+    return fields[0] if len(fields) == 1 else None
+
+
 def display_path(path: Path) -> str:
     """A path as reports show it: relative to the working directory when under it."""
     try:
@@ -155,6 +193,7 @@ class CopyLinter:
         self._refs: dict[str, dict[str, tuple[str, ...]]] = {}
         self._rule_infos: dict[str, RuleInfo] = {}
         self._known: set[str] | None = None
+        self._subjects: dict[str, dict[str, str]] = {}
 
     # reading -----------------------------------------------------------------------------
 
@@ -181,6 +220,20 @@ class CopyLinter:
                 )
             self._refs[channel] = refs
         return refs
+
+    def subjects(self, channel: str) -> dict[str, str]:
+        """Rule id → the message field a whole-message copy rule is about (`subject_field`),
+        for the rules of one channel's pack that have one."""
+        subjects = self._subjects.get(channel)
+        if subjects is None:
+            subjects = {}
+            for rule in self.engine.program(channel).pack.rules:
+                if rule.kind == "copy" and not rule.on:
+                    name = subject_field(rule.require)
+                    if name is not None:
+                        subjects[rule.id] = name
+            self._subjects[channel] = subjects
+        return subjects
 
     @property
     def rule_infos(self) -> dict[str, RuleInfo]:
@@ -260,11 +313,12 @@ class CopyLinter:
         requests: list[FixRequest] = []
         for message in copy_file.messages:
             origins, shifts = placed[message.index]
+            subjects = self.subjects(channel_of[message.index]) if message.keys else {}
             for finding in kept.get(message.index, []):
                 if finding.rule not in UNSUPPRESSIBLE and not self.config.is_enabled(
                         finding.rule, where, refs=refs_of(finding)):
                     continue
-                item, request = self._place(finding, message, shown, origins, shifts)
+                item, request = self._place(finding, message, shown, origins, shifts, subjects.get(finding.rule))
                 located.append(item)
                 if request is not None:
                     requests.append(request)
@@ -286,9 +340,19 @@ class CopyLinter:
         shown: str,
         origins: dict[str, tuple[str, int]] | None,
         shifts: Mapping[str, int],
+        subject: str | None = None,
     ) -> tuple[LocatedFinding, FixRequest | None]:
-        """The finding placed in the file, and its fix in the file's field coordinates."""
+        """The finding placed in the file, and its fix in the file's field coordinates.
+
+        `subject`: the field a whole-message finding is about; when the message writes it,
+        the finding covers that key and its value.
+        """
         name, start, end = finding.field, finding.start, finding.end
+        where = message.key_extent(subject) if subject is not None and name is None and start is None else None
+        if where is not None and finding.fix is None:
+            s, e = where
+            return LocatedFinding(finding, shown, s.line, s.column, e.line, e.column, message.source.line_text(s.line),
+                                  True, message.index, message.id), None
         if name is not None and start is not None:
             if origins is not None and name in origins and name not in message.fields:
                 name, base = origins[name]

@@ -2,11 +2,12 @@
 
 ::
 
-    ::error file=copy/sms.txt,line=3,endLine=3,col=3,endColumn=6,title=jd-sms-ad-law::含有…
+    ::error file=copy/sms.txt,line=3,endLine=3,col=3,endColumn=6,title=jd-sms-ad-law (JD-SMS-13)::含有…
 
 Escaping follows the Actions runner (``@actions/core`` ``command.ts``): in the message
 ``%``, CR and LF become ``%25``, ``%0D``, ``%0A``; in property values ``:`` and ``,`` are also
-escaped as ``%3A`` and ``%2C``. ``info`` findings become ``notice`` annotations. Columns are
+escaped as ``%3A`` and ``%2C``. The title is the rule id with its catalogue ref (`rule_label`).
+``info`` findings become ``notice`` annotations. Columns are
 1-based code points; ``endColumn`` is exclusive, as in every format here, and written only
 for single-line spans.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
-from compliance.output.located import LocatedFinding, OutputContext, sort_key
+from compliance.output.located import LocatedFinding, OutputContext, rule_label, sort_key
 
 _LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -48,7 +49,7 @@ class GithubFormatter:
         ]
         if item.end_line == item.line:
             props.append(f"endColumn={max(item.end_column, item.column)}")
-        props.append(f"title={escape_property(f.rule)}")
+        props.append(f"title={escape_property(rule_label(f))}")
         message = f.message
         if f.fix is not None:
             message += f"\nfix: “{f.fix}”"

@@ -1,10 +1,20 @@
-"""The ``junit`` format: JUnit XML for CI dashboards.
+"""The ``junit`` format: JUnit XML for CI dashboards (GitLab, Jenkins, Azure DevOps …).
 
-One ``<testsuite>`` per file, one ``<testcase>`` per message (passing when it has no
-finding; messages come from `OutputContext.messages`, plus any message that only appears in a
-finding), one ``<failure>`` per finding. Characters XML 1.0 cannot carry at all (most C0
-controls, lone surrogates, U+FFFE/U+FFFF) are written as ``\\xNN`` / ``\\uNNNN`` text; the
-rest is escaped by ElementTree.
+One ``<testsuite>`` per file and one ``<testcase>`` per message: a message without findings
+passes; a message with findings fails with exactly one ``<failure>`` (Ant's JUnit schema
+allows at most one per test case, and a dashboard counts a test case as one failure), so
+``failures`` never exceeds ``tests``. That failure's ``message`` names the rules (with their
+catalogue refs), its ``type`` is the worst severity, and its text lists every finding as the
+``text`` format heads it (``path:line:col: rule (REF) [severity] message``) with category and
+fix. Messages come from `OutputContext.messages`, plus any message that only appears in a
+finding; a finding outside every message (a file-wide suppression comment) is a test case
+named after its line.
+
+The document validates against the Jenkins xUnit plugin's ``junit-10.xsd``, the strictest
+schema consumers use: test cases carry ``classname`` (the file) and ``name`` (the message and
+its line) but no ``file``/``line`` attributes, which that schema refuses. Characters XML 1.0
+cannot carry at all (most C0 controls, lone surrogates, U+FFFE/U+FFFF) are written as
+``\\xNN`` / ``\\uNNNN`` text; the rest is escaped by ElementTree.
 """
 
 from __future__ import annotations
@@ -12,9 +22,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TextIO
 
-from compliance.output.located import LocatedFinding, MessageRef, OutputContext, sort_key
+from compliance.findings import SEVERITY_RANK
+from compliance.output.located import LocatedFinding, MessageRef, OutputContext, rule_label, sort_key
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -31,58 +43,81 @@ def _case_name(ref: MessageRef) -> str:
     return f"{label} (line {ref.line})"
 
 
+@dataclass(slots=True)
+class _Case:
+    """One test case: a message (or a line outside every message) and its findings."""
+
+    path: str
+    line: int
+    index: int
+    name: str
+    findings: list[LocatedFinding] = field(default_factory=list)
+
+
+def _describe(item: LocatedFinding) -> str:
+    f = item.finding
+    text = f"{item.path}:{item.line}:{item.column}: {rule_label(f)} [{f.severity}] {f.message}"
+    text += f"\ncategory: {f.category}"
+    if f.fix is not None:
+        text += f"\nfix: “{f.fix}”"
+    return text
+
+
+def failure_summary(items: Sequence[LocatedFinding]) -> str:
+    """The ``message`` of a test case's one failure: ``rule (REF): message`` for one finding,
+    ``N problems: rule (REF), …`` (each rule once, in report order) for several."""
+    if len(items) == 1:
+        f = items[0].finding
+        return f"{rule_label(f)}: {f.message}"
+    labels = dict.fromkeys(rule_label(item.finding) for item in items)
+    return f"{len(items)} problems: {', '.join(labels)}"
+
+
 class JunitFormatter:
-    """JUnit XML: files are suites, messages are test cases, findings are failures."""
+    """JUnit XML: files are suites, messages are test cases, a message with findings fails."""
 
     name = "junit"
-    description = "JUnit XML, one test case per message and one failure per finding"
+    description = "JUnit XML, one test case per message, failing (once) when it has findings"
 
     def build(self, findings: Sequence[LocatedFinding], context: OutputContext | None = None) -> ET.Element:
         """The ``<testsuites>`` element."""
         context = context or OutputContext()
-        cases: dict[tuple[str, int | str], MessageRef] = {}
+        cases: dict[tuple[str, int | str], _Case] = {}
         for ref in context.messages:
-            cases[(ref.path, ref.index)] = ref
-        by_case: dict[tuple[str, int | str], list[LocatedFinding]] = {}
+            cases[(ref.path, ref.index)] = _Case(ref.path, ref.line, ref.index, _case_name(ref))
         for item in sorted(findings, key=sort_key):
-            key: tuple[str, int | str] = (
-                (item.path, item.message_index) if item.message_index is not None else (item.path, f"line {item.line}")
-            )
-            if key not in cases:
-                index = item.message_index if item.message_index is not None else item.line - 1
-                cases[key] = MessageRef(item.path, index, item.line, item.message_id)
-            by_case.setdefault(key, []).append(item)
-        suites: dict[str, list[tuple[MessageRef, list[LocatedFinding]]]] = {}
-        for key, ref in sorted(cases.items(), key=lambda kv: (kv[0][0], kv[1].line, kv[1].index)):
-            suites.setdefault(ref.path, []).append((ref, by_case.get(key, [])))
+            key: tuple[str, int | str]
+            if item.message_index is not None:
+                key = (item.path, item.message_index)
+                if key not in cases:
+                    ref = MessageRef(item.path, item.message_index, item.line, item.message_id)
+                    cases[key] = _Case(item.path, item.line, item.message_index, _case_name(ref))
+            else:
+                key = (item.path, f"line {item.line}")
+                if key not in cases:
+                    cases[key] = _Case(item.path, item.line, -1, f"line {item.line}")
+            cases[key].findings.append(item)
+        suites: dict[str, list[_Case]] = {}
+        for case in sorted(cases.values(), key=lambda c: (c.path, c.line, c.index)):
+            suites.setdefault(case.path, []).append(case)
 
         root = ET.Element("testsuites", name=xml_safe(context.tool_name))
         total_tests = total_failures = 0
         for path, entries in suites.items():
-            failures = sum(len(items) for _, items in entries)
+            failures = sum(1 for case in entries if case.findings)
             suite = ET.SubElement(
                 root, "testsuite", name=xml_safe(path), tests=str(len(entries)),
                 failures=str(failures), errors="0", skipped="0",
             )
             total_tests += len(entries)
             total_failures += failures
-            for ref, items in entries:
-                case = ET.SubElement(
-                    suite, "testcase", classname=xml_safe(path), name=xml_safe(_case_name(ref)),
-                    file=xml_safe(path), line=str(ref.line),
-                )
-                for item in items:
-                    f = item.finding
-                    failure = ET.SubElement(
-                        case, "failure", message=xml_safe(f"{f.rule}: {f.message}"), type=xml_safe(f.severity)
-                    )
-                    body = f"{item.path}:{item.line}:{item.column}: {f.rule} [{f.severity}] {f.message}"
-                    if f.ref:
-                        body += f"\nref: {f.ref}"
-                    body += f"\ncategory: {f.category}"
-                    if f.fix is not None:
-                        body += f"\nfix: “{f.fix}”"
-                    failure.text = xml_safe(body)
+            for case in entries:
+                element = ET.SubElement(suite, "testcase", classname=xml_safe(path), name=xml_safe(case.name))
+                if case.findings:
+                    worst = max(case.findings, key=lambda i: SEVERITY_RANK.get(i.finding.severity, 2))
+                    failure = ET.SubElement(element, "failure", message=xml_safe(failure_summary(case.findings)),
+                                            type=xml_safe(worst.finding.severity))
+                    failure.text = xml_safe("\n\n".join(_describe(item) for item in case.findings))
         root.set("tests", str(total_tests))
         root.set("failures", str(total_failures))
         root.set("errors", "0")

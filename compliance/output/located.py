@@ -157,6 +157,13 @@ def locate(
     )
 
 
+def rule_label(finding: Finding) -> str:
+    """The rule id with its catalogue ref beside it, as the text, ``github`` and ``junit``
+    formats show it: ``copy-ad-law (JD-SMS-13)``; the id alone for a rule without a ref."""
+    ref = finding.ref
+    return f"{finding.rule} ({ref})" if ref and ref != finding.rule else finding.rule
+
+
 def sort_key(item: LocatedFinding) -> tuple[str, int, int, str]:
     """Report order: path, line, column, rule."""
     return (item.path, item.line, item.column, item.finding.rule)

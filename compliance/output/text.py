@@ -2,7 +2,7 @@
 
 ::
 
-    copy/sms.txt:3:3: jd-sms-ad-law [error] 含有广告法禁用词“最低价”
+    copy/sms.txt:3:3: jd-sms-ad-law (JD-SMS-13) [error] 含有广告法禁用词“最低价”
       3 | 全网最低价，快来抢购！
         |     ^~~~~
         = fix: replace “最低价” with “超低价”
@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
-from compliance.output.located import LocatedFinding, OutputContext, sort_key
+from compliance.output.located import LocatedFinding, OutputContext, rule_label, sort_key
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 TAB_WIDTH = 4
@@ -108,12 +108,13 @@ class TextFormatter:
     """Human output for terminals and pre-commit logs."""
 
     name = "text"
-    description = "path:line:col: RULE [severity] message, with the source line underlined"
+    description = "path:line:col: RULE (REF) [severity] message, with the source line underlined"
 
     def render(self, item: LocatedFinding) -> list[tuple[str, str | None]]:
         """The lines for one finding as ``(text, rich style or None)`` pieces, one per line."""
         f = item.finding
-        head = f"{item.path}:{item.line}:{item.column}: {f.rule} [{f.severity}] {printable(one_line(f.message))}"
+        head = (f"{item.path}:{item.line}:{item.column}: {rule_label(f)} [{f.severity}] "
+                f"{printable(one_line(f.message))}")
         lines: list[tuple[str, str | None]] = [(head, None)]
         if item.line >= 1:
             gutter = str(item.line)
@@ -169,7 +170,7 @@ class TextFormatter:
                     line = Text()
                     prefix = f"{item.path}:{item.line}:{item.column}:"
                     line.append(prefix, style="bold")
-                    line.append(f" {f.rule} ", style="bold magenta")
+                    line.append(f" {rule_label(f)} ", style="bold magenta")
                     line.append(f"[{f.severity}]", style=_SEVERITY_STYLE.get(f.severity))
                     line.append(f" {one_line(f.message)}")
                     console.print(line)

@@ -327,3 +327,77 @@ def test_empty_files_have_no_messages(tmp_path: Path) -> None:
 def test_parse_copy_text_from_memory() -> None:
     cf = parse_copy_text(Path("inline.yaml"), "- 你好\n")
     assert cf.messages[0].fields == {"text": "你好"} and cf.format == ".yaml"
+
+
+# ------------------------------------------------------------ where a field is written
+
+
+def test_key_extent_covers_key_and_value_even_when_empty_or_null(tmp_path: Path) -> None:
+    cf = read_copy_file(write(tmp_path, "a.yaml", '- body: 新品\n  optout: ""\n  title:\n- 整条文本\n'))
+    first, plain = cf.messages
+    assert "title" not in first.fields and first.fields["optout"] == ""
+    extents = {name: first.key_extent(name) for name in ("body", "optout", "title")}
+    assert {name: (s.line, s.column, e.line, e.column) for name, (s, e) in extents.items()} == {
+        "body": (1, 3, 1, 11), "optout": (2, 3, 2, 13), "title": (3, 3, 3, 9),
+    }
+    assert first.key_extent("signature") is None and plain.keys == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line", "column", "end_column"),
+    [
+        ("a.json", '[{"body": "新品",\n  "optout": ""}]\n', 2, 3, 15),
+        ("a.toml", '[[message]]\nbody = "新品"\n  optout = ""\n', 3, 3, 14),
+        ("a.csv", "body,optout\n新品,\n", 2, 4, 4),
+        ("b.csv", 'body,optout\n新品,""\n', 2, 4, 6),
+    ],
+)
+def test_key_extent_in_every_structured_format(tmp_path: Path, name: str, content: str, line: int, column: int,
+                                               end_column: int) -> None:
+    message = read_copy_file(write(tmp_path, name, content)).messages[0]
+    extent = message.key_extent("optout")
+    assert extent is not None
+    start, end = extent
+    assert (start.line, start.column, end.line, end.column) == (line, column, line, end_column)
+
+
+def _lint_yaml(engine: object, tmp_path: Path, text: str) -> list[tuple[str, int, int, int]]:
+    from compliance.config import Config
+    from compliance.io.linter import CopyLinter
+
+    linter = CopyLinter(engine, Config(default_channel="jd.sms"))
+    report = linter.lint(linter.read(write(tmp_path, "copy.yaml", text)), "copy.yaml")
+    return [(f.finding.rule, f.line, f.column, f.end_column) for f in report.findings]
+
+
+def test_a_missing_opt_out_is_reported_on_the_optout_line(engine: object, tmp_path: Path) -> None:
+    """It was reported on the message's first field (the signature line): the rule judges the
+    whole message, and the finding has no span. Now it sits on the field its rule tests."""
+    found = _lint_yaml(engine, tmp_path, '- signature: 小米之家\n  body: 新品到店，欢迎光临。\n  optout: ""\n'
+                                 "- signature: 小米之家\n  body: 新品到店，欢迎光临。\n  optout:\n")
+    assert found == [("jd-sms-optout", 3, 3, 13), ("jd-sms-optout", 6, 3, 10)]
+
+
+def test_without_an_optout_key_the_finding_covers_the_message_from_its_first_line(engine: object,
+                                                                                  tmp_path: Path) -> None:
+    found = _lint_yaml(engine, tmp_path, "- signature: 小米之家\n  body: 新品到店，欢迎光临。\n")
+    assert found == [("jd-sms-optout", 1, 14, 19)]  # from the first field to the end of the body (line 2)
+
+
+def test_a_signature_of_the_wrong_length_is_reported_on_the_signature_line(engine: object, tmp_path: Path) -> None:
+    found = _lint_yaml(engine, tmp_path, "- body: 新品到店，欢迎光临。回T退订\n  signature: 小\n")
+    assert ("jd-sms-signature-format", 2, 3, 15) in found
+
+
+def test_subject_field_of_a_whole_message_rule() -> None:
+    from compliance.grammar.parser import parse_expression
+    from compliance.io.linter import subject_field
+
+    def subject(text: str) -> str | None:
+        return subject_field(parse_expression(text))
+
+    assert subject('message.optout != "" or len(lexicon("optout", message.body)) > 0') == "optout"
+    assert subject("len(message.signature) >= 2 and len(message.signature) <= 16") == "signature"
+    assert subject("rendered_length(message.signature, message.body, message.optout) <= 70") is None
+    assert subject("send.via_template") is None
+    assert subject_field(None) is None

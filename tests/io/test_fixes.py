@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from compliance.io.copyfiles import parse_copy_text
 from compliance.io.fixes import FixRequest, apply_edits, encode_like, fix_copy_file, plan_edits
 
@@ -55,3 +57,31 @@ def test_bom_and_crlf_survive() -> None:
     cf = parse_copy_text(Path("a.txt"), "\ufeff甲！！\r\n乙\r\n".encode("utf-8"))
     outcome = fix_copy_file(cf, [FixRequest(0, "text", 1, 3, "！")])
     assert encode_like(cf, outcome.text) == "\ufeff甲！\r\n乙\r\n".encode("utf-8")
+
+
+def test_diff_labels_follow_git() -> None:
+    from compliance.io.fixes import diff_label
+
+    assert diff_label("a", "copy/x.txt") == "a/copy/x.txt"
+    assert diff_label("b", "/tmp/x.txt") == "b/tmp/x.txt"
+
+
+def test_diff_of_an_absolute_path_has_no_double_slash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`compliance lint --diff /abs/path` names the file ``a/abs/path`` as git does (it was
+    ``a//abs/path``, which `git apply` and `patch -p1` do not take)."""
+    from compliance.cli import main
+
+    copy = tmp_path / "copy" / "x.txt"
+    copy.parent.mkdir()
+    copy.write_text("【小米之家】新品到店！！欢迎光临。回T退订\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ".git").mkdir(parents=True)  # no configuration above the working directory
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("NO_COLOR", "1")
+    code = main(["lint", "--no-cache", "--no-config", "--channel", "jd.sms", "--diff", str(copy)])
+    out = capsys.readouterr().out
+    assert code == 1
+    absolute = str(copy).replace("\\", "/").lstrip("/")
+    assert out.splitlines()[:2] == [f"--- a/{absolute}", f"+++ b/{absolute}"]
+    assert "//" not in out.splitlines()[0]

@@ -17,6 +17,7 @@ from compliance.output.located import LocatedFinding
 from compliance.output.text import display_width
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+JUNIT_SCHEMA = Path(__file__).parent / "data" / "junit-10.xsd"
 
 
 def make(rule: str = "jd-sms-ad-law", severity: str = "error", **kw: object) -> Finding:
@@ -78,7 +79,7 @@ def test_locate_with_field_origins_and_unknown_field(tmp_path: Path) -> None:
 def test_text_alignment_with_cjk_and_emoji(located: list[LocatedFinding]) -> None:
     out = render("text", located, OutputContext(color=False))
     lines = out.splitlines()
-    assert lines[0] == "copy.txt:1:3: jd-sms-ad-law [error] 含有广告法禁用词“最低价”"
+    assert lines[0] == "copy.txt:1:3: jd-sms-ad-law (JD-SMS-01) [error] 含有广告法禁用词“最低价”"
     assert lines[1] == "  1 | 全网最低价！"
     assert lines[2] == "    |     ^~~~~~"  # 全网 = 4 cells before; 最低价 = 6 cells underlined
     assert lines[3] == "    = fix: replace “最低价” with “超低价”"
@@ -86,7 +87,7 @@ def test_text_alignment_with_cjk_and_emoji(located: list[LocatedFinding]) -> Non
     # underlines the whole message; then the emoji.
     assert lines[4].startswith("copy.txt:2:1: jd-sms-signature [info]")
     assert lines[6] == "    | " + "^" + "~" * (display_width("【店铺】限时😀抢购 a,b:c") - 1)
-    assert lines[7].startswith("copy.txt:2:7: jd-sms-emoji [warning]")
+    assert lines[7].startswith("copy.txt:2:7: jd-sms-emoji (JD-SMS-01) [warning]")
     source, underline = lines[8], lines[9]
     assert source == "  2 | 【店铺】限时😀抢购 a,b:c"
     assert underline == "    | " + " " * display_width("【店铺】限时") + "^~"  # the emoji is two cells
@@ -173,10 +174,11 @@ def test_github_commands(located: list[LocatedFinding]) -> None:
     weird = replace(located[2], path="dir,x/a:b.txt")
     lines = render("github", [located[0], weird]).splitlines()
     assert lines[0] == (
-        "::error file=copy.txt,line=1,endLine=1,col=3,endColumn=6,title=jd-sms-ad-law::"
+        "::error file=copy.txt,line=1,endLine=1,col=3,endColumn=6,title=jd-sms-ad-law (JD-SMS-01)::"
         "含有广告法禁用词“最低价”%0Afix: “超低价”"
     )
     assert lines[1].startswith("::notice file=dir%2Cx/a%3Ab.txt,line=2,")
+    assert ",title=jd-sms-signature::" in lines[1]  # a rule without a catalogue ref: the id alone
     assert lines[1].endswith("::签名: 50%25%0A请核对")
 
 
@@ -189,13 +191,78 @@ def test_junit_xml_one_case_per_message_and_escaping(located: list[LocatedFindin
     )
     xml = render("junit", [nasty, *located[1:]], context)
     root = ET.fromstring(xml.encode("utf-8"))
-    assert root.tag == "testsuites" and root.get("tests") == "3" and root.get("failures") == "3"
+    # Three messages, two of them with findings (one has two): two failing test cases.
+    assert root.tag == "testsuites" and root.get("tests") == "3" and root.get("failures") == "2"
     cases = root.findall("./testsuite/testcase")
     assert [c.get("name") for c in cases] == ["message 1 (line 1)", "message 2 (line 2)", "message m3 (line 3)"]
-    assert [len(c.findall("failure")) for c in cases] == [1, 2, 0]
+    assert [len(c.findall("failure")) for c in cases] == [1, 1, 0]
     failure = cases[0].find("failure")
     assert failure is not None
-    assert failure.get("message") == 'jd-sms-ad-law: <&"控制\\x01字符">'
+    assert failure.get("message") == 'jd-sms-ad-law (JD-SMS-01): <&"控制\\x01字符">'
+    both = cases[1].find("failure")
+    assert both is not None
+    assert both.get("message") == "2 problems: jd-sms-signature, jd-sms-emoji (JD-SMS-01)"
+    assert both.get("type") == "warning"  # the worst of info and warning
+    assert both.text is not None
+    assert "copy.txt:2:1: jd-sms-signature [info]" in both.text
+    assert "copy.txt:2:7: jd-sms-emoji (JD-SMS-01) [warning] 含有表情符号" in both.text
+
+
+def _junit_checks(xml: str) -> ET.Element:
+    """What JUnit consumers require: the Jenkins xUnit schema, at most one <failure> per test
+    case (Ant's schema), and counts that add up (so `failures` never exceeds `tests`)."""
+    xmlschema = pytest.importorskip("xmlschema")
+    xmlschema.XMLSchema(str(JUNIT_SCHEMA)).validate(xml)
+    root = ET.fromstring(xml.encode("utf-8"))
+    suites = root.findall("testsuite")
+    for suite in suites:
+        cases = suite.findall("testcase")
+        assert all(len(c.findall("failure")) <= 1 for c in cases)
+        assert int(suite.get("tests", "")) == len(cases)
+        assert int(suite.get("failures", "")) == sum(1 for c in cases if c.find("failure") is not None)
+    assert int(root.get("tests", "")) == sum(int(s.get("tests", "")) for s in suites)
+    assert int(root.get("failures", "")) == sum(int(s.get("failures", "")) for s in suites)
+    assert int(root.get("failures", "")) <= int(root.get("tests", ""))
+    return root
+
+
+def test_junit_validates_and_never_counts_more_failures_than_tests(tmp_path: Path) -> None:
+    """One message with five findings was ``tests="3" failures="5"`` with five <failure> in one
+    test case; consumers reject or miscount that."""
+    path = tmp_path / "copy.txt"
+    path.write_text("全网最低价！！第一\n新品到店\n欢迎光临\n", encoding="utf-8")
+    messages = read_copy_file(path).messages
+    five = [locate(make(f"rule-{k}", field="text", start=k, end=k + 1), messages[0], "copy.txt") for k in range(5)]
+    outside = LocatedFinding(make("unused-suppression", "warning", ref=None), "copy.txt", 4, 1, 4, 5)
+    context = OutputContext(messages=[MessageRef("copy.txt", m.index, m.line) for m in messages])
+    root = _junit_checks(render("junit", [*five, outside], context))
+    assert (root.get("tests"), root.get("failures")) == ("4", "2")
+    names = [c.get("name") for c in root.iter("testcase")]
+    assert names == ["message 1 (line 1)", "message 2 (line 2)", "message 3 (line 3)", "line 4"]
+    assert len(set(names)) == len(names)  # GitLab keeps only the first of two cases of one name
+    _junit_checks(render("junit", [], context))
+
+
+def test_junit_of_the_shared_fixture_validates(located: list[LocatedFinding]) -> None:
+    _junit_checks(render("junit", located))
+
+
+def test_junit_schema_check_rejects_what_consumers_reject() -> None:
+    """The checks above can fail: the old shape (file/line attributes) is refused by the schema."""
+    xmlschema = pytest.importorskip("xmlschema")
+    old = ('<testsuites><testsuite name="a" tests="1" failures="2" errors="0">'
+           '<testcase classname="a" name="m" file="a" line="1"><failure/><failure/></testcase>'
+           '</testsuite></testsuites>')
+    assert not xmlschema.XMLSchema(str(JUNIT_SCHEMA)).is_valid(old)
+
+
+def test_sarif_carries_the_catalogue_ref_on_the_rule_and_each_result(located: list[LocatedFinding]) -> None:
+    log = json.loads(render("sarif", located))
+    run = log["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert rules["jd-sms-ad-law"]["properties"]["ref"] == "JD-SMS-01"
+    assert rules["jd-sms-signature"]["properties"]["ref"] is None
+    assert [r["properties"]["ref"] for r in run["results"]] == ["JD-SMS-01", None, "JD-SMS-01"]
 
 
 def test_text_shows_a_window_of_a_long_line_and_escapes_hidden_characters(tmp_path: Path) -> None:
