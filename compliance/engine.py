@@ -171,6 +171,8 @@ class Engine:
         self._channels = self._map_channels()
         #: generated fact validators by (pack, scope, coerce); see `_validator`
         self._validators: dict[tuple[str, Any, bool], Validator] = {}
+        #: (program, validator) by (channel, coerce), for `eligibility`
+        self._eligibility_entries: dict[tuple[str, bool], tuple[Program, Validator]] = {}
         self._optout_cache: Any = None  # opt-out phrases, loaded on the first lint
         if max_message_chars is not None:
             self.max_message_chars = max_message_chars
@@ -313,26 +315,25 @@ class Engine:
             coerce: read mistyped facts leniently (``"12"`` as 12, ``"yes"`` as True) instead
                 of raising `FactError` for them; see `validate_facts`.
         """
-        name = self._channels.get(channel)
-        program = self.programs[name] if name is not None else self.program(channel)
-        if validate:
-            validator = self._validators.get((name, "eligibility", coerce))
-            if validator is None:
-                validator = self._validator(program, "eligibility", coerce)
-            checked = validator(facts)
-        else:
-            checked = facts
+        entry = self._eligibility_entries.get((channel, coerce))
+        if entry is None:
+            program = self.program(channel)
+            entry = self._eligibility_entries[(channel, coerce)] = \
+                (program, self._validator(program, "eligibility", coerce))
+        program, validator = entry
+        checked = validator(facts) if validate else facts
         try:
             unmet_indexes, grants = program.eligibility(checked)
         except (KeyError, TypeError) as exc:
             raise FactError(f"facts do not fit pack {program.pack.name}: missing or wrong value {exc}") from None
         except Exception as exc:  # noqa: BLE001 - a rule failing at run time is reported as such
             raise EvaluationError(f"evaluating eligibility of {channel} failed: {exc!r}") from exc
+        # `grants` is a new dict on every call of the generated code: the decision may keep it.
         if not unmet_indexes:
-            return _new_decision(True, [], dict(grants), channel)
+            return _new_decision(True, [], grants, channel)
         unmet = [self._unmet(program, program.eligibility_rules[i], checked, explain_unmet) for i in unmet_indexes]
         eligible = not any(f.severity == "error" for f in unmet)
-        return _new_decision(eligible, unmet, dict(grants), channel)
+        return _new_decision(eligible, unmet, grants, channel)
 
     def _unmet(self, program: Program, rule: CheckedRule, facts: Mapping[str, Any], with_explanation: bool) -> Finding:
         explanation: tuple[str, ...] = ()
