@@ -20,7 +20,17 @@ from typing import Any
 import pytest
 from bench_eligibility import FACTS, hand_written
 
-from conftest import RESULTS, record
+from conftest import RESULTS
+from conftest import record as record_median
+
+#: Fastest round of each benchmark: on a shared machine the ratio of minima is what stays put
+#: (medians move with the neighbours' load); both are printed.
+MINIMA: dict[str, float] = {}
+
+
+def record(name: str, benchmark: Any) -> None:
+    record_median(name, benchmark)
+    MINIMA[name] = benchmark.stats.stats.min
 
 #: The same facts as a JSON request carries them (the date as ISO text).
 JSON_FACTS = {"shop": dict(FACTS["shop"], revoked_on="2026-05-01"), "today": "2026-11-25"}
@@ -142,12 +152,13 @@ def test_validate_pydantic_model_before(benchmark, engine) -> None:
 
 
 def test_ratios() -> None:
-    hand = RESULTS["facts.hand_written"]
-    strict = RESULTS["facts.engine_strict"] / hand
-    json_facts = RESULTS["facts.engine_strict_json"] / hand
-    generated = RESULTS["facts.validate_generated"]
-    print(f"\nengine.eligibility (strict) / hand-written = {strict:.2f}x; with ISO date text {json_facts:.2f}x; "
-          f"TypeAdapter / generated validator = {RESULTS['facts.validate_typeadapter'] / generated:.2f}x; "
-          f"pydantic model (before) / generated = {RESULTS['facts.validate_pydantic_model_before'] / generated:.1f}x")
-    assert strict <= 5
+    for label, results in (("medians", RESULTS), ("minima", MINIMA)):
+        hand = results["facts.hand_written"]
+        generated = results["facts.validate_generated"]
+        print(f"\n{label}: engine.eligibility (strict) / hand-written = {results['facts.engine_strict'] / hand:.2f}x; "
+              f"coerce=True {results['facts.engine_coerce'] / hand:.2f}x; "
+              f"dates as ISO text {results['facts.engine_strict_json'] / hand:.2f}x; "
+              f"TypeAdapter / generated validator = {results['facts.validate_typeadapter'] / generated:.2f}x; "
+              f"pydantic model (before) / generated = {results['facts.validate_pydantic_model_before'] / generated:.1f}x")
+    assert MINIMA["facts.engine_strict"] / MINIMA["facts.hand_written"] <= 5
     assert dt.date.fromisoformat(JSON_FACTS["today"]) == FACTS["today"]

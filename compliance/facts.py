@@ -270,8 +270,8 @@ def present_check(path: str, t: Type, coerce: bool) -> Check:
 
 def field_check(path: str, fld: FactField, coerce: bool) -> Check:
     """The check of one declared field or scalar fact, given or not (`_MISSING`)."""
-    present = present_check(path, fld.type, coerce or fld.coerce)
-    has_default, default = fld.has_default, fld.default
+    inner = lax_check(path, fld.type) if coerce or fld.coerce else strict_check(path, fld.type)
+    has_default, default, optional = fld.has_default, fld.default, fld.type.optional
     expected = expected_type(fld.type)
 
     def check(value: Any, problems: list[FactProblem]) -> Any:
@@ -280,7 +280,12 @@ def field_check(path: str, fld: FactField, coerce: bool) -> Check:
                 return default
             problems.append(FactProblem(path, expected, "missing"))
             return _BAD
-        return present(value, problems)
+        if value is None:
+            if optional:
+                return None
+            problems.append(FactProblem(path, expected, "null"))
+            return _BAD
+        return inner(value, problems)
 
     return check
 
