@@ -146,6 +146,8 @@ class FactDecl:
     type: TypeRef | None  # the scalar's type
     default: Expr | None
     pos: Pos = field(compare=False)
+    #: ``coerce = true`` / ``false`` on the declaration; None when it does not say
+    coerce: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,7 +267,8 @@ class _PackChecker:
                         self.out.error(f"fact {name} is a group elsewhere and a scalar here", decl.pos)
                         continue
                     assert decl.type is not None
-                    new = self._fact_field(name, decl.type, decl.default, decl.pos)
+                    new = self._fact_field(name, decl.type, decl.default, decl.pos,
+                                           _coerce(decl, scalar))
                     if scalar is not None and scalar.type != new.type:
                         self.out.error(f"fact {name} is declared as {scalar.type} and as {new.type}", decl.pos)
                     scalar = new
@@ -280,8 +281,8 @@ class _PackChecker:
                     if fd.name.startswith("_"):
                         self.out.error(f"field names may not start with '_' ({fd.name})", fd.pos)
                         continue
-                    new = self._fact_field(fd.name, fd.type, fd.default, fd.pos)
                     old = fields.get(fd.name)
+                    new = self._fact_field(fd.name, fd.type, fd.default, fd.pos, _coerce(decl, old))
                     if old is not None and old.type != new.type:
                         self.out.error(f"field {name}.{fd.name} is declared as {old.type} and as {new.type}", fd.pos)
                         continue
@@ -290,15 +291,16 @@ class _PackChecker:
                 self.out.error(f"fact names may not start with '_' ({name})", decls[0].pos)
             self.facts[name] = FactSchema(name, fields, scalar)
 
-    def _fact_field(self, name: str, type_ref: ast.TypeRef, default: ast.Expr | None, pos: ast.Pos) -> FactField:
+    def _fact_field(self, name: str, type_ref: ast.TypeRef, default: ast.Expr | None, pos: ast.Pos,
+                    coerce: bool = False) -> FactField:
         t = self.type_of(type_ref)
         if default is None:
-            return FactField(name, t, None, t.optional)
+            return FactField(name, t, None, t.optional, coerce)
         try:
             value = self._constant(default, t, f"default of {name}")
         except _Skip:  # reported; keep checking the rest of the pack
-            return FactField(name, t, None, True)
-        return FactField(name, t, value, True)
+            return FactField(name, t, None, True, coerce)
+        return FactField(name, t, value, True, coerce)
 
     def _constant(self, expr: ast.Expr, want: Type | None, what: str) -> Any:
         """Evaluate a constant expression (literals and parameters) of the expected type."""
@@ -1000,6 +1002,14 @@ class _ExprChecker:
     def _fail(self, message: str, pos: ast.Pos, hint: str | None = None) -> None:
         self.out.error(message, pos, hint)
         raise _Skip
+
+
+def _coerce(decl: ast.FactDecl, earlier: FactField | None) -> bool:
+    """Whether a declared field is read leniently: as its declaration says (``coerce = true``
+    or ``false``), else as an earlier declaration of the same field said (strict by default)."""
+    if decl.coerce is not None:
+        return decl.coerce
+    return earlier.coerce if earlier is not None else False
 
 
 def _all_paths(facts: Mapping[str, FactSchema]) -> list[str]:

@@ -154,7 +154,7 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
     """Decide eligibility for facts in a JSON file (or - for stdin)."""
     engine = _engine(args)
     facts = _read_json(args.facts)
-    decision = engine.eligibility(facts, channel=args.channel)
+    decision = engine.eligibility(facts, channel=args.channel, coerce=args.coerce)
     if args.format == "json":
         json.dump({"channel": decision.channel, "eligible": decision.eligible, "grants": decision.grants,
                    "unmet": [f.to_dict() for f in decision.unmet]}, sys.stdout, ensure_ascii=False, indent=2,
@@ -503,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("facts", metavar="FACTS.json", help="JSON file of facts, or - for stdin")
     p.add_argument("--channel", required=True)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--coerce", action="store_true",
+                   help='read mistyped facts leniently ("12" as 12, "yes" as true) instead of failing')
     with_rules(p)
 
     add("demo", cmd_demo, "Run the bundled examples.")

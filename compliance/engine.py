@@ -22,11 +22,12 @@ from compliance import cache
 from compliance.compiler import COMPILER_VERSION, CompiledSource, compile_source, generate, lexicon_names
 from compliance.errors import EvaluationError, FactError, UnknownChannelError, did_you_mean
 from compliance.evaluator import Env, explain
+from compliance.facts import Validator, aware, build_validator, check_columns
+from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import Finding
 from compliance.grammar.parser import GRAMMAR_PATH, parse_text, read_source
 from compliance.model import CheckedPack, CheckedRule
 from compliance.program import Program
-from compliance.types import Type, python_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from compliance.lint import LintReport
@@ -35,7 +36,8 @@ BUILTIN_RULES = Path(__file__).parent / "rules"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@dataclass(frozen=True)
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
 class EligibilityDecision:
     """May this shop/account use this channel, and with what grants?"""
 
@@ -43,6 +45,10 @@ class EligibilityDecision:
     unmet: list[Finding]
     grants: dict[str, Any]
     channel: str
+
+
+#: `EligibilityDecision(...)` at a fraction of the cost, for `Engine.eligibility`.
+_new_decision = frozen_builder(EligibilityDecision)
 
 
 @dataclass(frozen=True)
@@ -163,7 +169,10 @@ class Engine:
             for name, pack in self.packs.items()
         }
         self._channels = self._map_channels()
-        self._validators: dict[tuple[str, str], Any] = {}
+        #: generated fact validators by (pack, scope, coerce); see `_validator`
+        self._validators: dict[tuple[str, Any, bool], Validator] = {}
+        #: (program, validator) by (channel, coerce), for `eligibility`
+        self._eligibility_entries: dict[tuple[str, bool], tuple[Program, Validator]] = {}
         self._optout_cache: Any = None  # opt-out phrases, loaded on the first lint
         if max_message_chars is not None:
             self.max_message_chars = max_message_chars
@@ -254,66 +263,47 @@ class Engine:
 
     # facts -----------------------------------------------------------------------------
 
-    def validate_facts(self, facts: Mapping[str, Any], program: Program, kind: str) -> dict[str, Any]:
-        """Facts checked against the schema of the rules of one kind (pydantic at the boundary).
+    def validate_facts(self, facts: Mapping[str, Any], program: Program, kind: str, *, coerce: bool = False,
+                       rule: CheckedRule | None = None) -> dict[str, Any]:
+        """Facts checked against the declared types of what the rules of one kind read.
 
-        Only the fields those rules read are required; declared defaults fill the gaps;
-        naive datetimes are taken as Asia/Shanghai. Raises `FactError` listing every problem.
+        Strict unless ``coerce`` (or the field's declaration says ``coerce = true``): ``"12"``
+        is no int and ``"yes"`` no bool; what each type accepts is in `compliance.facts`. Only
+        the fields those rules read (``rule``: that one rule) are checked and returned;
+        declared defaults fill the gaps; naive datetimes are taken as Asia/Shanghai. Raises
+        `FactError` listing every problem (``FactError.problems``).
         """
-        from pydantic import ValidationError
+        scope: Any = kind if rule is None else ("rule", rule.id)
+        return self._validator(program, scope, coerce)(facts)
 
-        validator = self._validator(program, kind)
-        if not isinstance(facts, Mapping):
-            raise FactError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
-        try:
-            model = validator.model_validate(dict(facts))
-        except ValidationError as exc:
-            problems = []
-            for err in exc.errors():
-                where = ".".join(str(p) for p in err["loc"])
-                problems.append(f"{where}: {err['msg']}")
-            raise FactError("facts do not fit pack " + program.pack.name + ":\n  " + "\n  ".join(problems)) from None
-        out: dict[str, Any] = {}
-        for name in type(model).model_fields:
-            value = getattr(model, name)
-            out[name] = _aware(value.model_dump() if hasattr(value, "model_dump") else value)
-        return out
+    def _validator(self, program: Program, scope: Any, coerce: bool) -> Validator:
+        """The generated validator of one schema, built on first use and kept.
 
-    def _validator(self, program: Program, kind: str) -> Any:
-        key = (program.pack.name, kind)
+        ``scope`` says which rules' reads make the schema: a rule kind (``"eligibility"``),
+        ``("rule", id)``, ``("audience", group)`` (the audience rules over that row group) or
+        ``("audience context",)`` (what audience rules read besides their row group).
+        """
+        key = (program.pack.name, scope, coerce)
         validator = self._validators.get(key)
         if validator is not None:
             return validator
-        from pydantic import ConfigDict, Field, create_model
-
-        rules = program.pack.rules_of(kind)
-        reads = {path for rule in rules for path in rule.reads}
-        groups: dict[str, Any] = {}
-        for group in sorted({p[0] for p in reads}):
-            schema = program.pack.facts[group]
-            if schema.scalar is not None:
-                groups[group] = _field_spec(schema.scalar.type, schema.scalar.has_default, schema.scalar.default)
-                continue
-            assert schema.fields is not None
-            fields = {}
-            for (g, name) in sorted(p for p in reads if p[0] == group and len(p) == 2):
-                fld = schema.fields[name]
-                fields[name] = _field_spec(fld.type, fld.has_default, fld.default)
-            sub = create_model(f"{group}", __config__=ConfigDict(extra="ignore"), **fields)
-            if all(default is not ... for _, default in fields.values()):
-                groups[group] = (sub, Field(default_factory=sub))  # every field has a default
-            else:
-                groups[group] = (sub, ...)
-        validator = create_model(f"Facts_{program.pack.name.replace('.', '_')}_{kind}",
-                                 __config__=ConfigDict(extra="ignore"), **groups)
+        pack = program.pack
+        if isinstance(scope, str):
+            reads = {path for rule in pack.rules_of(scope) for path in rule.reads}
+        elif scope[0] == "rule":
+            reads = set(pack.rule(scope[1]).reads)
+        elif scope[0] == "audience":
+            reads = {path for rule in program.audience_rules if rule.over == scope[1] for path in rule.reads}
+        else:
+            reads = {path for rule in program.audience_rules for path in rule.reads if path[0] != rule.over}
+        validator, _ = build_validator(pack.name, pack.facts, reads, coerce=coerce)
         with self._lock:
-            self._validators[key] = validator
-        return validator
+            return self._validators.setdefault(key, validator)
 
     # eligibility -----------------------------------------------------------------------
 
     def eligibility(self, facts: Mapping[str, Any], channel: str, *, explain_unmet: bool = True,
-                    validate: bool = True) -> EligibilityDecision:
+                    validate: bool = True, coerce: bool = False) -> EligibilityDecision:
         """May this shop/account use the channel? Unmet rules come back as findings.
 
         Args:
@@ -322,18 +312,28 @@ class Engine:
             explain_unmet: attach the deciding values to each unmet finding.
             validate: check facts against the pack's schema first (turn off only for facts
                 that were already validated).
+            coerce: read mistyped facts leniently (``"12"`` as 12, ``"yes"`` as True) instead
+                of raising `FactError` for them; see `validate_facts`.
         """
-        program = self.program(channel)
-        checked = self.validate_facts(facts, program, "eligibility") if validate else facts
+        entry = self._eligibility_entries.get((channel, coerce))
+        if entry is None:
+            program = self.program(channel)
+            entry = self._eligibility_entries[(channel, coerce)] = \
+                (program, self._validator(program, "eligibility", coerce))
+        program, validator = entry
+        checked = validator(facts) if validate else facts
         try:
             unmet_indexes, grants = program.eligibility(checked)
         except (KeyError, TypeError) as exc:
             raise FactError(f"facts do not fit pack {program.pack.name}: missing or wrong value {exc}") from None
         except Exception as exc:  # noqa: BLE001 - a rule failing at run time is reported as such
             raise EvaluationError(f"evaluating eligibility of {channel} failed: {exc!r}") from exc
+        # `grants` is a new dict on every call of the generated code: the decision may keep it.
+        if not unmet_indexes:
+            return _new_decision(True, [], grants, channel)
         unmet = [self._unmet(program, program.eligibility_rules[i], checked, explain_unmet) for i in unmet_indexes]
         eligible = not any(f.severity == "error" for f in unmet)
-        return EligibilityDecision(eligible, unmet, dict(grants), channel)
+        return _new_decision(eligible, unmet, grants, channel)
 
     def _unmet(self, program: Program, rule: CheckedRule, facts: Mapping[str, Any], with_explanation: bool) -> Finding:
         explanation: tuple[str, ...] = ()
@@ -418,13 +418,15 @@ class Engine:
 
         return Ledger.open(url, self.caps(), fail_open=fail_open)
 
-    def schedule(self, send: Any, facts: Mapping[str, Any] | None = None) -> ScheduleDecision:
+    def schedule(self, send: Any, facts: Mapping[str, Any] | None = None, *, coerce: bool = False) -> ScheduleDecision:
         """The earliest time a send may go out under its channel's schedule rules.
 
         Args:
             send: a mapping (or `compliance.frequency.Send`) with at least ``channel`` and
                 ``at``; every key is readable by rules as ``send.KEY``.
             facts: other fact groups the rules read (``order``, ``coupon``, ``user``, …).
+            coerce: read mistyped facts leniently instead of raising `FactError` (as in
+                `eligibility`).
         """
         import dataclasses
 
@@ -434,12 +436,12 @@ class Engine:
             raise FactError("a send needs its channel, e.g. {'channel': 'jd.sms', 'at': …}")
         program = self.program(channel)
         given = {**(facts or {}), "send": data}
-        checked = self.validate_facts(given, program, "schedule") if program.schedule_rules else given
+        checked = self.validate_facts(given, program, "schedule", coerce=coerce) if program.schedule_rules else given
         checked = merge_facts(given, checked)
         at = checked["send"].get("at")
         if isinstance(at, str):
             try:
-                at = _aware(dt.datetime.fromisoformat(at))
+                at = aware(dt.datetime.fromisoformat(at))
             except ValueError as exc:
                 raise FactError(f"send.at {at!r} is not an ISO 8601 date-time ({exc})") from None
         if at is None:
@@ -481,13 +483,18 @@ class Engine:
 
     # audience --------------------------------------------------------------------------
 
-    def audience(self, rows: Any, channel: str, *, facts: Mapping[str, Any] | None = None) -> Any:
+    def audience(self, rows: Any, channel: str, *, facts: Mapping[str, Any] | None = None,
+                 coerce: bool = False) -> Any:
         """Evaluate the channel's audience rules.
 
         ``rows`` is one row (a mapping of the row group's fields, e.g. a user) → `AudienceResult`;
         or a table (pyarrow Table, Polars/pandas DataFrame, DuckDB relation) → a pyarrow Table
         with one boolean column per rule (named by rule id; True = selected / requirement met),
         evaluated column-wise. ``facts`` gives the other facts the rules read (``today``).
+
+        Rows and facts are checked strictly against their declared types, a table's columns by
+        their Arrow types (`compliance.facts`); ``coerce`` reads mistyped values leniently
+        (a table's columns are cast) instead of raising `FactError`.
         """
         program = self.program(channel)
         rules = program.audience_rules
@@ -495,16 +502,20 @@ class Engine:
             raise UnknownChannelError(f"channel {channel!r} has no audience rules")
         context = dict(facts or {})
         if isinstance(rows, Mapping):
-            return self._audience_row(program, rows, context)
-        return self._audience_table(program, rows, context)
+            return self._audience_row(program, rows, context, coerce)
+        return self._audience_table(program, rows, context, coerce)
 
-    def _audience_row(self, program: Program, row: Mapping[str, Any], context: dict[str, Any]) -> AudienceResult:
+    def _audience_row(self, program: Program, row: Mapping[str, Any], context: dict[str, Any],
+                      coerce: bool) -> AudienceResult:
         selected: dict[str, bool] = {}
         findings: list[Finding] = []
+        checked: dict[str, dict[str, Any]] = {}  # by row group: the facts the rules over it read
         for rule in program.audience_rules:
             assert rule.over is not None
-            facts = {**context, rule.over: row}
-            facts = self._validate_rule_facts(program, rule, facts)
+            facts = checked.get(rule.over)
+            if facts is None:
+                facts = checked[rule.over] = self._validator(program, ("audience", rule.over), coerce)(
+                    {**context, rule.over: row})
             ok = bool(program.checks[rule.id](facts))
             selected[rule.id] = ok
             if not ok and rule.require is not None:
@@ -513,19 +524,29 @@ class Engine:
                                         explanation=tuple(explain_rule(rule, facts))))
         return AudienceResult(selected, findings)
 
-    def _validate_rule_facts(self, program: Program, rule: CheckedRule, facts: dict[str, Any]) -> dict[str, Any]:
-        missing = [".".join(p) for p in sorted(rule.reads) if not _has_path(facts, p)]
-        if missing:
-            raise FactError(f"rule {rule.id} reads {', '.join(missing)}, which was not given")
-        return _aware(facts)
-
-    def _audience_table(self, program: Program, rows: Any, context: dict[str, Any]) -> Any:
+    def _audience_table(self, program: Program, rows: Any, context: dict[str, Any], coerce: bool) -> Any:
         import pyarrow as pa
 
         from compliance.vectorize import evaluate_table, to_arrow_table
 
         table = to_arrow_table(rows)
         columns = {}
+        read_columns: dict[str, dict[str, Any]] = {}  # by row group: the fields read, as declared
+        for rule in program.audience_rules:
+            assert rule.over is not None
+            for path in rule.reads:
+                if path[0] == rule.over and path[1] not in table.column_names:
+                    raise FactError(f"rule {rule.id} reads {'.'.join(path)}, but the table has no column "
+                                    f"{path[1]!r} (columns: {', '.join(table.column_names)})")
+                if path[0] != rule.over and not _has_path(context, path):
+                    raise FactError(f"rule {rule.id} reads {'.'.join(path)}; pass it in facts=")
+                if path[0] == rule.over:
+                    schema = program.pack.facts[rule.over]
+                    assert schema.fields is not None
+                    read_columns.setdefault(rule.over, {})[path[1]] = schema.fields[path[1]]
+        scalars = self._validator(program, ("audience context",), coerce)(context)
+        for group, fields in sorted(read_columns.items()):
+            table = check_columns(table, group, fields, program.pack.name, coerce=coerce)
         for rule in program.audience_rules:
             assert rule.over is not None
             condition = rule.require if rule.require is not None else rule.select
@@ -535,13 +556,7 @@ class Engine:
                 from compliance import ast
 
                 expr = ast.Binary("or", ast.Unary("not", rule.when, rule.when.pos), condition, condition.pos)
-            for path in rule.reads:
-                if path[0] == rule.over and path[1] not in table.column_names:
-                    raise FactError(f"rule {rule.id} reads {'.'.join(path)}, but the table has no column "
-                                    f"{path[1]!r} (columns: {', '.join(table.column_names)})")
-                if path[0] != rule.over and not _has_path(context, path):
-                    raise FactError(f"rule {rule.id} reads {'.'.join(path)}; pass it in facts=")
-            columns[rule.id] = evaluate_table(expr, table, rule.over, _aware(context))
+            columns[rule.id] = evaluate_table(expr, table, rule.over, scalars)
         return pa.table(columns)
 
     # listing ---------------------------------------------------------------------------
@@ -610,22 +625,6 @@ def merge_facts(given: Mapping[str, Any], checked: Mapping[str, Any]) -> dict[st
         else:
             out[name] = value
     return out
-
-
-def _field_spec(t: Type, has_default: bool, default: Any) -> tuple[Any, Any]:
-    annotation = python_type(t)
-    if has_default:
-        return (annotation, default)
-    return (annotation, ...)
-
-
-def _aware(value: Any) -> Any:
-    """Naive datetimes are Asia/Shanghai (platform-rules.md); applied through nested dicts."""
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=SHANGHAI)
-    if isinstance(value, dict):
-        return {k: _aware(v) for k, v in value.items()}
-    return value
 
 
 def _has_path(facts: Mapping[str, Any], path: Sequence[str]) -> bool:

@@ -75,8 +75,41 @@ class RulesSyntaxError(RulesError):
     """A rules file that does not parse."""
 
 
+@dataclass(frozen=True)
+class FactProblem:
+    """One fact that does not fit its declared type: where, what was expected, what was given.
+
+    ``given`` is the type of the value given (``str``, ``bool``, ``null``, a column's Arrow
+    type) or ``missing``; ``detail`` says more when the type alone does not (a date string in
+    another format). The value itself is never repeated: facts may be personal data.
+    """
+
+    field: str
+    expected: str
+    given: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        if self.given == "missing":
+            text = f"{self.field}: missing (expected {self.expected})"
+        else:
+            text = f"{self.field}: expected {self.expected}, got {self.given}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+    def to_dict(self) -> dict[str, str]:
+        return {"field": self.field, "expected": self.expected, "given": self.given, "message": str(self)}
+
+
 class FactError(ComplianceError, ValueError):
-    """Facts given to `Engine.eligibility` (or audience rows) that do not fit the schema."""
+    """Facts given to `Engine.eligibility` (or audience rows) that do not fit the schema.
+
+    ``problems`` lists every fact that did not fit its type, when the error is about types
+    (empty for other fact errors, e.g. a send without a channel).
+    """
+
+    def __init__(self, message: str, problems: Iterable[FactProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[FactProblem, ...] = tuple(problems)
 
 
 class EvaluationError(ComplianceError):

@@ -20,6 +20,8 @@ class FactField:
     type: Type
     default: Any = None
     has_default: bool = False
+    #: read leniently (pydantic's lax mode: "12" as 12) instead of strictly (`compliance.facts`)
+    coerce: bool = False
 
 
 @dataclass(frozen=True, slots=True)

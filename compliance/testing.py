@@ -1,7 +1,9 @@
 """Runs the test cases embedded in rule files (``example pass { … }``).
 
 Each example is evaluated by the compiled program and, as a cross-check, by the reference
-evaluator; the two must agree with each other and with the expected outcome.
+evaluator; the two must agree with each other and with the expected outcome. Its facts are
+first checked the way callers' facts are (`Engine.validate_facts`, strict unless declared
+``coerce = true``), so an example cannot pass on a value a caller could not send.
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ def _run_schedule(engine: Engine, pack: CheckedPack, rule: CheckedRule, example:
     try:
         from compliance.engine import merge_facts
 
-        facts = merge_facts(facts, engine.validate_facts(facts, program, "schedule"))
+        facts = merge_facts(facts, engine.validate_facts(facts, program, "schedule", rule=rule))
         assert program.schedules is not None
         result = program.schedules[rule.id](facts)
     except Exception as exc:  # noqa: BLE001 - reported as a failed example
@@ -179,6 +181,7 @@ def _run_one(engine: Engine, pack: CheckedPack, rule: CheckedRule, example: ast.
     facts = example_facts(pack, rule, example)
     program = engine.programs[pack.name]
     try:
+        facts = engine.validate_facts(facts, program, rule.kind, rule=rule)  # strictly, as callers' facts
         compiled = _passes(program.checks[rule.id](facts), rule)
         reference = _reference(rule, facts)
     except Exception as exc:  # noqa: BLE001 - reported as a failed example

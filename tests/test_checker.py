@@ -163,3 +163,20 @@ def test_a_configured_value_that_does_not_fit_is_one_error() -> None:
 def test_other_errors_beside_a_bad_parameter_are_still_reported() -> None:
     found = _diagnostics('param x: int = "a"\neligibility a { require shop.fanz >= x }')
     assert [f.split(": ", 1)[1] for f in found] == ["parameter x must be int, got str", "unknown field shop.fanz"]
+
+def test_coerce_is_per_declaration_and_a_later_declaration_that_says_so_wins() -> None:
+    """`coerce = true` applies to the fields its declaration lists; declaring a field again
+    keeps its coerce unless the new declaration says coerce itself."""
+    facts = check("""
+      fact shop coerce = true { legacy_count: int }
+      fact shop { legacy_count: int, vip: bool }
+      fact account coerce = true { fans: int, kind: str }
+      fact account coerce = false { kind: str }
+      fact level: int coerce = true
+      eligibility fans { require shop.fans >= min_fans }
+    """)["t"].facts
+    coerced = {f"{name}.{fld}": schema.fields[fld].coerce for name, schema in facts.items() if schema.fields
+               for fld in schema.fields}
+    assert coerced == {"shop.fans": False, "shop.name": False, "shop.revoked_on": False, "shop.tags": False,
+                       "shop.legacy_count": True, "shop.vip": False, "account.fans": True, "account.kind": False}
+    assert facts["level"].scalar.coerce and not facts["today"].scalar.coerce

@@ -30,3 +30,18 @@ def test_pack_howto_example_checks(tmp_path: Path) -> None:
     assert all(r.status == "passed" for r in results), [r.detail for r in results if r.status != "passed"]
     assert {r.kind for r in engine.packs["acme.push"].rules if r.pack == "acme.push"} == \
         {"eligibility", "copy", "frequency", "schedule"}
+
+
+def test_rules_language_coerce_example_loads_and_coerces(tmp_path: Path) -> None:
+    """The `coerce = true` pack in docs/rules-language.md loads and reads its fields leniently."""
+    text = (DOCS / "rules-language.md").read_text(encoding="utf-8")
+    section = text[text.index("## Facts: strict types"):]
+    body = section.split("```", 4)[3].split("\n", 1)[1]
+    assert "coerce = true" in body
+    path = tmp_path / "my_shop.rules"
+    path.write_text(body, encoding="utf-8")
+    engine = Engine([path], use_cache=False)
+    shop = {"fans": "60000", "private_posts_last_month": 52, "avg_material_uv": 210.5, "category_avg_uv": 150.0,
+            "bottom3_click_rate_months": 0, "messages_last_month": 24, "revoked_on": None}
+    assert engine.eligibility({"shop": shop, "today": "2026-11-25"}, channel="jd.message_box").eligible
+    assert engine.program("jd.message_box").pack.facts["vip_level"].scalar.coerce

@@ -134,3 +134,18 @@ def test_reserved_word_as_field_name_is_explained() -> None:
 
 def test_unclosed_message_brace() -> None:
     assert "never closed" in _syntax_error('pack p { eligibility r { require true message "a {b" } }')
+
+
+def test_a_fact_declaration_may_say_coerce() -> None:
+    source = ("pack p {\n  fact shop coerce = true { fans: int, coerce: bool }\n  fact today: date coerce = false\n"
+              "  fact day: date = 2026-01-01 coerce = true\n  fact other { x: int }\n  param coerce = 3\n}\n")
+    facts = {decl.name: decl for decl in parse_text(source, "t.rules").packs[0].facts}
+    assert [facts[name].coerce for name in ("shop", "today", "day", "other")] == [True, False, True, None]
+    assert [f.name for f in facts["shop"].fields] == ["fans", "coerce"]  # still a field name, and a param
+    assert facts["day"].default.value == dt.date(2026, 1, 1)
+
+
+def test_coerce_takes_true_or_false() -> None:
+    assert "expected 'false', 'true'" in _syntax_error("pack p { fact shop coerce = yes { fans: int } }")
+    assert "bad.rules:1:36" in _syntax_error("pack p { fact today: date coerce = 1 }")
+    assert "did you mean 'coerce'?" in _syntax_error("pack p { fact shop cooerce = true { fans: int } }")

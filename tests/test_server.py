@@ -116,6 +116,41 @@ def test_eligibility_equals_engine(client: TestClient, engine: Engine) -> None:
     assert response.json()["eligible"] is False
 
 
+def test_mistyped_facts_are_400_listing_each_and_coerce_reads_them(client: TestClient) -> None:
+    """Strict facts over HTTP: "12" for an int and "yes" for a bool are a 400 invalid_facts whose
+    details name the field, the expected and the given type; ``"coerce": true`` reads them."""
+    facts = {"shop": {**MB_OK, "fans": "12", "messages_last_month": True}, "today": "2026-11-25"}
+    error = _error(client.post("/v1/eligibility", json={"facts": facts, "channel": "jd.message_box"}),
+                   400, "invalid_facts")
+    assert [(d["field"], d["expected"], d["given"]) for d in error["details"]] == \
+        [("shop.fans", "int", "str"), ("shop.messages_last_month", "int", "bool")]
+    assert "shop.fans: expected int, got str" in error["message"]
+    assert all(d["message"] in error["message"] for d in error["details"])
+    response = client.post("/v1/eligibility", json={"facts": facts, "channel": "jd.message_box", "coerce": True})
+    assert response.status_code == 200, response.text
+    assert [f["ref"] for f in response.json()["unmet"]] == ["JD-MB-01", "JD-MB-04"]
+
+    account = {"kind": "service", "verified": "yes", "fans": 60_000}
+    error = _error(client.post("/v1/eligibility", json={"facts": {"account": account}, "channel": "wechat.account"}),
+                   400, "invalid_facts")
+    assert [(d["field"], d["expected"], d["given"]) for d in error["details"]] == [("account.verified", "bool", "str")]
+    response = client.post("/v1/eligibility",
+                           json={"facts": {"account": account}, "channel": "wechat.account", "coerce": True})
+    assert response.status_code == 200 and response.json()["eligible"] is True
+    # coerce itself is strict: a bool, not "yes"
+    _error(client.post("/v1/eligibility", json={"facts": {"account": account}, "channel": "wechat.account",
+                                                "coerce": "yes"}), 422, "validation_error")
+
+
+@needs_schedule
+def test_mistyped_send_facts_of_a_schedule_are_400(client: TestClient) -> None:
+    send = {"channel": "jd.sms", "at": "2026-03-02T10:00:00+08:00", "template_approved": "yes"}
+    error = _error(client.post("/v1/schedule", json={"send": send}), 400, "invalid_facts")
+    assert [(d["field"], d["expected"], d["given"]) for d in error["details"]] == \
+        [("send.template_approved", "bool", "str")]
+    assert client.post("/v1/schedule", json={"send": send, "coerce": True}).status_code == 200
+
+
 def test_rules_listing(client: TestClient, engine: Engine) -> None:
     every = client.get("/v1/rules").json()
     assert every["channel"] is None

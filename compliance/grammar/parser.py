@@ -45,7 +45,7 @@ KEYWORDS = (
     "pack title source channel include extends fact param override disable eligibility copy "
     "frequency schedule audience ref severity category message explain when require tier grant "
     "example over select on find fix channels classes scope window limit during failures "
-    "earliest rolling and or not in true false null"
+    "earliest rolling coerce and or not in true false null"
 ).split()
 
 # What Lark's terminal names mean to a person writing rules.
@@ -512,14 +512,23 @@ class _ToAst(Transformer):
         default = rest[0][1] if rest else None
         return ast.FieldDecl(str(name), type_ref, default, self._tpos(name))
 
+    def coerce_on(self, meta, children):
+        return ("coerce", True)
+
+    def coerce_off(self, meta, children):
+        return ("coerce", False)
+
     def fact_group(self, meta, children):
-        name, *fields = children
-        return ("facts", ast.FactDecl(str(name), tuple(fields), None, None, self._tpos(name)))
+        name, *rest = children
+        coerce = next((c[1] for c in rest if isinstance(c, tuple) and c[0] == "coerce"), None)
+        fields = tuple(c for c in rest if isinstance(c, ast.FieldDecl))
+        return ("facts", ast.FactDecl(str(name), fields, None, None, self._tpos(name), coerce))
 
     def fact_scalar(self, meta, children):
         name, type_ref, *rest = children
-        default = rest[0][1] if rest else None
-        return ("facts", ast.FactDecl(str(name), None, type_ref, default, self._tpos(name)))
+        default = next((c[1] for c in rest if c[0] == "default"), None)
+        coerce = next((c[1] for c in rest if c[0] == "coerce"), None)
+        return ("facts", ast.FactDecl(str(name), None, type_ref, default, self._tpos(name), coerce))
 
     def param_decl(self, meta, children):
         name = children[0]

@@ -144,7 +144,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
               tags=["eligibility"])
     async def eligibility(body: EligibilityRequest) -> dict[str, Any]:
         """May this shop/account use the channel, and with what grants?"""
-        decision = await _call(state.work, engine.eligibility, body.facts, channel=body.channel)
+        decision = await _call(state.work, engine.eligibility, body.facts, channel=body.channel, coerce=body.coerce)
         return {"eligible": decision.eligible, "unmet": [_finding(f) for f in decision.unmet],
                 "grants": decision.grants, "channel": decision.channel}
 
@@ -176,7 +176,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
             raise ApiError(501, "not_implemented", "this engine has no schedule rules support (Engine.schedule)")
         send = body.send.model_dump()
         send["at"] = _aware(body.send.at)
-        decision = await _call(state.work, method, send, facts=body.facts)
+        decision = await _call(state.work, method, send, facts=body.facts, coerce=body.coerce)
         return {"allowed": decision.allowed, "earliest": decision.earliest,
                 "reasons": [_finding(f) for f in decision.reasons], "channel": decision.channel}
 

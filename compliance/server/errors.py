@@ -69,7 +69,9 @@ def library_error(exc: Exception) -> ApiError:
     if isinstance(exc, SendError):
         return ApiError(400, "invalid_send", str(exc))
     if isinstance(exc, FactError):
-        return ApiError(400, "invalid_facts", str(exc))
+        from compliance.facts import MAX_LISTED
+
+        return ApiError(400, "invalid_facts", str(exc), [p.to_dict() for p in exc.problems[:MAX_LISTED]] or None)
     if isinstance(exc, LedgerURLError):
         log.error("ledger misconfigured: %s", exc)
         return ApiError(500, "ledger_misconfigured", "the server's ledger configuration is invalid")

@@ -91,9 +91,15 @@ class LintResponse(BaseModel):
     offsets: dict[str, int] = Field(description="for a rendered text, where each field starts in it")
 
 
+#: The request field that reads mistyped facts leniently (`Engine.eligibility(coerce=True)`).
+Coerce = Annotated[StrictBool, Field(description='read mistyped facts leniently ("12" as 12, "yes" as true) '
+                                                 "instead of answering 400 invalid_facts")]
+
+
 class EligibilityRequest(_Request):
     facts: dict[str, Any] = Field(description="fact groups by name, e.g. {shop: {...}, today: ...}")
     channel: StrictStr = Field(examples=["jd.message_box"])
+    coerce: Coerce = False
 
 
 class EligibilityResponse(BaseModel):
@@ -143,6 +149,7 @@ class ScheduleSendModel(BaseModel):
 class ScheduleRequest(_Request):
     send: ScheduleSendModel
     facts: dict[str, Any] | None = Field(None, description="other fact groups the rules read (order, coupon, user, ...)")
+    coerce: Coerce = False
 
 
 class ScheduleResponse(BaseModel):
