@@ -89,7 +89,8 @@ def test_lint_equals_engine(client: TestClient, engine: Engine, message: str) ->
     assert response.status_code == 200
     report = engine.lint(message, channel="jd.sms")
     assert response.json() == {"ok": report.ok, "channel": "jd.sms", "findings": _findings(report.findings),
-                               "fields": report.fields, "offsets": report.offsets}
+                               "fields": report.fields, "offsets": report.offsets,
+                               "truncated": False, "finding_count": len(report.findings)}
 
 
 def test_lint_fields_at_and_via_template(client: TestClient, engine: Engine) -> None:
@@ -102,6 +103,55 @@ def test_lint_fields_at_and_via_template(client: TestClient, engine: Engine) -> 
     body = response.json()
     assert body["findings"] == _findings(report.findings) and body["ok"] is report.ok is False
     assert body["fields"]["signature"] == "好店" and body["offsets"] == {"signature": 1}
+
+
+#: About 60 KB of copy with about 4,000 findings (an ad-law word and doubled punctuation per unit).
+FLOOD = "【好店】" + "最低价！！" * 2_000 + "回T退订"
+
+
+def test_a_lint_answer_over_max_findings_is_truncated_and_says_so(engine: Engine) -> None:
+    report = engine.lint(FLOOD, channel="jd.sms")
+    request = json.dumps({"message": FLOOD, "channel": "jd.sms"}, ensure_ascii=False).encode()
+    assert len(request) < 64 * 1024 and len(report.findings) > 3_000
+    with TestClient(create_app(engine)) as client:
+        response = client.post("/v1/lint", content=request, headers={"content-type": "application/json"})
+        assert response.status_code == 200
+        body = response.json()
+        assert body["truncated"] is True and body["finding_count"] == len(report.findings)
+        assert len(body["findings"]) == 200 and body["ok"] is False
+        assert len(response.content) < 150_000, "200 findings and the fields, not 4,000 findings"
+        errors = [f.to_dict() for f in report.findings if f.severity == "error"]
+        assert body["findings"] == errors[:200]  # errors first, in the engine's order
+        assert body["fields"] == report.fields and body["offsets"] == report.offsets
+
+        few = client.post("/v1/lint", json={"message": FLOOD, "channel": "jd.sms", "max_findings": 3}).json()
+        assert (len(few["findings"]), few["truncated"], few["finding_count"]) == (3, True, len(report.findings))
+        none = client.post("/v1/lint", json={"message": FLOOD, "channel": "jd.sms", "max_findings": 0}).json()
+        assert (none["findings"], none["truncated"], none["ok"]) == ([], True, False)
+        more = client.post("/v1/lint", json={"message": FLOOD, "channel": "jd.sms", "max_findings": 10**6}).json()
+        assert len(more["findings"]) == 200, "a request cannot ask for more than the server's limit"
+        small = client.post("/v1/lint", json={"message": MESSAGES[0], "channel": "jd.sms", "max_findings": 2.0}).json()
+        assert len(small["findings"]) == 2 and small["truncated"] is True
+        for bad in (-1, "5", True, 2.5):
+            error = _error(client.post("/v1/lint", json={"message": "你好", "channel": "jd.sms", "max_findings": bad}),
+                           422, "validation_error")
+            assert ["body", "max_findings"] == error["details"][0]["loc"]
+    with TestClient(create_app(engine, max_findings=10_000)) as roomy:
+        every = roomy.post("/v1/lint", content=request, headers={"content-type": "application/json"})
+        assert every.json()["truncated"] is False and every.json()["findings"] == _findings(report.findings)
+        assert len(every.content) > 600_000  # what every answer was before the limit
+
+
+def test_most_severe_keeps_errors_first_in_their_order(engine: Engine) -> None:
+    from compliance.server.app import most_severe
+
+    found = [{"severity": s, "n": i} for i, s in enumerate(["info", "warning", "error", "warning", "error"])]
+    assert most_severe(found, 5) is found
+    assert [f["n"] for f in most_severe(found, 3)] == [1, 2, 4]
+    assert [f["n"] for f in most_severe(found, 1)] == [2]
+    assert most_severe(found, 0) == []
+    with pytest.raises(ValueError, match="max_findings"):
+        create_app(engine, max_findings=0)
 
 
 def test_eligibility_equals_engine(client: TestClient, engine: Engine) -> None:
@@ -360,13 +410,68 @@ def test_health_and_readiness(client: TestClient, engine: Engine) -> None:
         assert ready.json()["ledgers"] == {"audit": "ok", "default": "ok"}
 
 
+class Flaky:
+    """An engine whose ledgers' store can be taken down and brought back (a Redis restarted)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.down = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def ledger(self, url: str) -> Any:
+        from compliance.frequency import Ledger, LedgerUnavailableError
+        from compliance.frequency.stores.memory import MemoryStore
+
+        flaky = self
+
+        class FlakyStore(MemoryStore):
+            def _check(self) -> None:
+                if flaky.down:
+                    raise LedgerUnavailableError("test store is down; nothing was recorded")
+
+            def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+                self._check()
+                return super().evaluate(*args, **kwargs)
+
+            def ping(self) -> None:
+                self._check()
+
+        return Ledger(FlakyStore(), self._engine.caps())
+
+
 @needs_ledger
-def test_readiness_fails_when_a_ledger_does_not_open(engine: Engine) -> None:
-    with TestClient(create_app(engine, ledgers={"default": "nosuch://x"})) as client:
-        response = client.get("/readyz")
-    assert response.status_code == 503
-    assert response.json()["status"] == "not_ready" and response.json()["ledgers"] == {"default": "error"}
-    assert "nosuch" not in response.text  # a ledger URL may hold a password: never shown
+@pytest.mark.parametrize("url, reason", [
+    ("nosuch://x", "unknown scheme 'nosuch'"),
+    ("redis://127.0.0.1:1/0?socket_timeout=2", "could not reach Redis"),
+    ("sqlite:///nonexistent-dir/x.db", "unable to open database file"),
+    ("memory://host", "memory:// takes no host"),
+])
+def test_a_ledger_that_cannot_be_used_stops_the_app_at_start(engine: Engine, url: str, reason: str) -> None:
+    from compliance.frequency import LedgerError
+
+    with pytest.raises(LedgerError, match=reason) as info:
+        create_app(engine, ledgers={"default": "memory://", "shared": url})
+    assert str(info.value).startswith("ledger 'shared': ")
+
+
+@needs_ledger
+def test_a_ledger_that_goes_down_later_fails_closed_and_readiness_says_so(engine: Engine) -> None:
+    flaky = Flaky(engine)
+    with TestClient(create_app(flaky, ledgers="memory://")) as client:
+        assert client.get("/readyz").json()["ledgers"] == {"default": "ok"}
+        assert client.post("/v1/reserve", json={"send": SEND}).json()["allowed"] is True
+        flaky.down = True
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["status"] == "not_ready" and ready.json()["ledgers"] == {"default": "error"}
+        error = _error(client.post("/v1/reserve", json={"send": {**SEND, "recipient": "13900000009"}}), 503,
+                       "ledger_unavailable")
+        assert "nothing was recorded" in error["message"]
+        flaky.down = False
+        assert client.get("/readyz").status_code == 200
+        assert client.post("/v1/reserve", json={"send": {**SEND, "recipient": "13900000009"}}).json()["allowed"]
 
 
 def test_openapi_documents_models_and_errors(client: TestClient) -> None:

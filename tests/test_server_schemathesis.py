@@ -10,6 +10,11 @@ are a documented 400 ``invalid_facts``. `semantic_rejection_is_documented` allow
 answer and nothing else (an ``invalid_send`` 400, say, would mean the request model and
 `Send` disagree, and still fails).
 
+Both ways the service runs are fuzzed: open (no API token) and with bearer-token authentication,
+where the document declares the scheme on every operation but ``/healthz`` and schemathesis's
+``ignored_auth`` check also sends each operation without the token and with a wrong one, and
+expects the documented 401.
+
 Budget: ``COMPLIANCE_FUZZ_EXAMPLES`` (200 derandomized cases per operation by default; ``make
 fuzz`` style long runs with more).
 """
@@ -33,9 +38,28 @@ from compliance.server import create_app  # noqa: E402
 #: Pack-defined content the OpenAPI document cannot describe: 400 invalid_facts is the answer.
 SEMANTIC_400 = {"invalid_facts"}
 
+TOKEN = "schemathesis-api-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+OPERATIONS = {"POST /v1/lint", "POST /v1/eligibility", "POST /v1/reserve", "POST /v1/schedule",
+              "GET /v1/rules", "GET /healthz", "GET /readyz"}
+
 # Built once at collection: schemathesis parametrizes from the schema at import time.
-APP = create_app(Engine(), ledgers={"default": "memory://", "other": "memory://"})
+ENGINE = Engine()
+APP = create_app(ENGINE, ledgers={"default": "memory://", "other": "memory://"})
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+SECURED_APP = create_app(ENGINE, ledgers={"default": "memory://", "other": "memory://"}, api_tokens=[TOKEN])
+secured_schema = schemathesis.openapi.from_asgi("/openapi.json", SECURED_APP, headers=AUTH)
+
+
+@secured_schema.auth()
+class BearerToken:
+    """The valid token on every case, except the cases schemathesis sends without it on purpose."""
+
+    def get(self, case: Any, context: Any) -> str:
+        return TOKEN
+
+    def set(self, case: Any, data: str, context: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
 @schemathesis.check
@@ -64,7 +88,27 @@ def test_service_conforms_to_its_openapi(case: Any) -> None:
                            additional_checks=[semantic_rejection_is_documented])
 
 
+@pytest.mark.fuzz
+@secured_schema.parametrize()
+@fuzz_settings()
+def test_service_with_authentication_conforms_to_its_openapi(case: Any) -> None:
+    case.call_and_validate(excluded_checks=[positive_data_acceptance],
+                           additional_checks=[semantic_rejection_is_documented])
+
+
 def test_every_operation_is_exercised() -> None:
-    labels = {result.ok().label for result in schema.get_all_operations()}
-    assert labels == {"POST /v1/lint", "POST /v1/eligibility", "POST /v1/reserve", "POST /v1/schedule",
-                      "GET /v1/rules", "GET /healthz", "GET /readyz"}
+    for each in (schema, secured_schema):
+        assert {result.ok().label for result in each.get_all_operations()} == OPERATIONS
+
+
+def test_the_secured_document_declares_the_token_everywhere_but_healthz() -> None:
+    operations = [result.ok() for result in secured_schema.get_all_operations()]
+    for operation in operations:
+        declared = operation.definition.raw.get("security")
+        if operation.label == "GET /healthz":
+            assert declared is None and "401" not in operation.definition.raw["responses"]
+        else:
+            assert declared == [{"bearer": []}], operation.label
+            assert operation.definition.raw["responses"]["401"]["content"]["application/json"]["schema"] == \
+                {"$ref": "#/components/schemas/ErrorResponse"}
+    assert all("security" not in result.ok().definition.raw for result in schema.get_all_operations())

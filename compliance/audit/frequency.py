@@ -21,12 +21,31 @@ SEND_FIELDS: tuple[str, ...] = ("id", "channel", "message_class", "merchant", "r
 
 
 def check_ledger_support(engine: Any, url: str) -> None:
-    """Raise `AuditUsageError` unless ``engine.ledger`` exists."""
+    """Raise `AuditUsageError` unless ``engine.ledger`` exists and the ledger at ``url`` opens
+    and answers (`Ledger.ping`): checked before the audit starts, so a URL that names no store,
+    a Redis that cannot be reached or a SQLite file that cannot be opened stops the run before
+    anything is linted or written, with the reason."""
+    from compliance.frequency.errors import LedgerError
+
     if not callable(getattr(engine, "ledger", None)):
         raise AuditUsageError(
             f"--ledger {url}: this version of compliance.Engine has no ledger(url) yet, so the "
             "frequency caps of the rules cannot be replayed; run the audit without --ledger"
         )
+    try:
+        ledger = engine.ledger(url)
+    except LedgerError as exc:
+        raise AuditUsageError(f"--ledger: {exc}") from None
+    try:
+        ping = getattr(ledger, "ping", None)
+        if ping is not None:
+            ping()
+    except LedgerError as exc:
+        raise AuditUsageError(f"--ledger: {exc}") from None
+    finally:
+        close = getattr(ledger, "close", None)
+        if close is not None:
+            close()
 
 
 def replay_caps(engine: Any, options: AuditOptions, tally: Tally, findings: Any, stream: IO[str]) -> None:

@@ -130,6 +130,17 @@ class Ledger:
         """
         return replay(self._planner, sends, assume_sorted=assume_sorted)
 
+    def ping(self) -> None:
+        """Check that the store answers now, whatever ``fail_open`` says.
+
+        Raises `LedgerUnavailableError` or `LedgerLockedError` naming the store and what failed
+        (a Redis server that cannot be reached, a SQLite file that is no ledger). `open` does
+        not connect (a ledger recovers by itself when its store comes back), so a service
+        calls this at start-up, to refuse to start on a ledger it cannot use, and for readiness.
+        Records nothing.
+        """
+        self.store.ping()
+
     def close(self) -> None:
         """Close the store's connections."""
         self.store.close()

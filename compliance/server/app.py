@@ -5,15 +5,21 @@ the engine in a worker thread (the engine is immutable and thread-safe; ledgers 
 thread-safe), map library errors to structured HTTP errors (`compliance.server.errors`).
 
 Nothing in a request chooses a file or a URL: rule files and ledger URLs are server
-configuration; a request may only name one of the configured ledgers.
+configuration; a request may only name one of the configured ledgers. Ledgers are opened
+and checked when the app is built, so a bad URL stops the service before it serves.
+
+Middleware, outermost first: request id and access log (`compliance.server.access`), time
+limit, bearer-token authentication when tokens are configured (`compliance.server.auth`),
+body size, strict JSON.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,11 +29,14 @@ from fastapi import FastAPI, Query
 
 from compliance import __version__
 from compliance.errors import ComplianceError, did_you_mean
+from compliance.server.access import RequestIdMiddleware
+from compliance.server.auth import OPEN_PATHS, SCHEME_NAME, BearerAuthMiddleware
 from compliance.server.bodies import JsonBodyMiddleware
 from compliance.server.defaults import (
     DEFAULT_LEDGER,
     DEFAULT_MAX_ABANDONED,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_FINDINGS,
     DEFAULT_REQUEST_TIMEOUT_S,
 )
 from compliance.server.errors import ApiError, install_handlers, library_error
@@ -46,9 +55,12 @@ from compliance.server.models import (
     ScheduleRequest,
     ScheduleResponse,
 )
+from compliance.server.tokens import check_tokens
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _T = TypeVar("_T")
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+log = logging.getLogger("compliance.server")
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -65,14 +77,38 @@ _COMMON = (400, 404, 413, 415, 422, 500, 503, 504)
 
 
 class ServiceState:
-    """What the handlers share: the engine and the configured ledgers (opened on first use)."""
+    """What the handlers share: the engine, the configured ledgers (opened at start by
+    `open_ledgers`, else on first use) and the findings limit."""
 
-    def __init__(self, engine: Any, ledgers: Mapping[str, str], max_abandoned: int = DEFAULT_MAX_ABANDONED) -> None:
+    def __init__(self, engine: Any, ledgers: Mapping[str, str], max_abandoned: int = DEFAULT_MAX_ABANDONED,
+                 max_findings: int = DEFAULT_MAX_FINDINGS) -> None:
         self.engine = engine
         self.work = AbandonedWork(max_abandoned)
         self.ledger_urls = dict(ledgers)
+        self.max_findings = max_findings
         self._ledgers: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    def open_ledgers(self) -> None:
+        """Open every configured ledger and check that its store answers (`Ledger.ping`).
+
+        Raises the `LedgerError` of the first that does not (a URL that names no store, a
+        Redis that cannot be reached, a SQLite file that cannot be opened), its message
+        prefixed with the ledger's name, after closing the ones already opened.
+        """
+        from compliance.frequency.errors import LedgerError
+
+        if getattr(self.engine, "ledger", None) is None:
+            return  # /v1/reserve answers 501 not_implemented
+        name = ""
+        try:
+            for name in self.ledger_urls:
+                ping = getattr(self.ledger(name), "ping", None)
+                if ping is not None:
+                    ping()
+        except LedgerError as exc:
+            self.close()
+            raise type(exc)(f"ledger {name!r}: {exc}") from exc
 
     def ledger(self, name: str) -> Any:
         """The open ledger configured under ``name`` (opened once, then shared)."""
@@ -96,7 +132,9 @@ class ServiceState:
 def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
                ledgers: str | Mapping[str, str] | None = None,
-               max_abandoned: int = DEFAULT_MAX_ABANDONED) -> FastAPI:
+               max_abandoned: int = DEFAULT_MAX_ABANDONED,
+               api_tokens: Sequence[str] | None = None,
+               max_findings: int = DEFAULT_MAX_FINDINGS) -> FastAPI:
     """The compliance HTTP service.
 
     Args:
@@ -104,18 +142,33 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         max_body_bytes: larger request bodies get 413.
         request_timeout_s: requests still running after this get 504.
         ledgers: ledger URL(s) for /v1/reserve: one URL (named ``"default"``) or names → URLs.
-            Requests pick one by name; they can never give a URL.
+            Requests pick one by name; they can never give a URL. Every ledger is opened here
+            and its store must answer: a URL that names no store, a Redis that cannot be
+            reached or a SQLite file that cannot be opened raises its `LedgerError` now, not
+            at the first reservation. A store that fails later is a 503 (fail-closed).
         max_abandoned: while this many timed-out computations still run in the background, new
             requests get 503 ``overloaded`` instead of starting more.
+        api_tokens: bearer tokens; when given, every endpoint but ``/healthz`` answers 401
+            without ``Authorization: Bearer TOKEN`` for one of them. None (the default): no
+            authentication. The environment is not read here (``compliance serve`` reads
+            ``--api-token-file`` and ``COMPLIANCE_API_TOKEN``; see `compliance.server.tokens`).
+        max_findings: most findings in one lint answer, and the most a request may ask for
+            (``max_findings`` in the request); the answer says ``truncated`` when some were left out.
+
+    Raises:
+        ValueError: a limit that is not positive, or a token that is no token (`ApiTokenError`).
+        LedgerError: a configured ledger cannot be opened or does not answer.
     """
     if engine is None:
         from compliance.engine import Engine
 
         engine = Engine()
-    if max_body_bytes <= 0 or request_timeout_s <= 0 or max_abandoned <= 0:
-        raise ValueError("max_body_bytes, request_timeout_s and max_abandoned must be positive")
+    if max_body_bytes <= 0 or request_timeout_s <= 0 or max_abandoned <= 0 or max_findings <= 0:
+        raise ValueError("max_body_bytes, request_timeout_s, max_abandoned and max_findings must be positive")
+    tokens = None if api_tokens is None else check_tokens(api_tokens)
     urls = {DEFAULT_LEDGER: ledgers} if isinstance(ledgers, str) else dict(ledgers or {})
-    state = ServiceState(engine, urls, max_abandoned)
+    state = ServiceState(engine, urls, max_abandoned, max_findings)
+    state.open_ledgers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -126,19 +179,28 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
                   description="Lint Chinese marketing messages, decide eligibility, reserve frequency caps.")
     app.state.compliance = state
     install_handlers(app)
-    # Added last = outermost: the time limit covers reading the body too; the size limit comes
-    # before the JSON checks, which read a bounded, buffered body.
+    # Added last = outermost. The request id wraps everything (every answer carries it, one
+    # access-log line each); the time limit covers reading the body too; authentication
+    # refuses before any body is read; the size limit comes before the JSON checks, which read
+    # a bounded, buffered body.
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
+    if tokens is not None:
+        app.add_middleware(BearerAuthMiddleware, tokens=tokens)
+        _document_bearer_auth(app)
     app.add_middleware(TimeoutMiddleware, timeout_s=request_timeout_s)
+    app.add_middleware(RequestIdMiddleware)
 
     @app.post("/v1/lint", response_model=LintResponse, responses=_errors(*_COMMON), tags=["copy"])
     async def lint(body: LintRequest) -> dict[str, Any]:
         """Lint a message's copy for a channel."""
         report = await _call(state.work, engine.lint, body.message, channel=body.channel, at=_aware(body.at),
                              via_template=body.via_template)
-        return {"ok": report.ok, "channel": report.channel, "findings": [_finding(f) for f in report.findings],
-                "fields": report.fields, "offsets": report.offsets}
+        limit = state.max_findings if body.max_findings is None else min(body.max_findings, state.max_findings)
+        shown = most_severe(report.findings, limit)
+        return {"ok": report.ok, "channel": report.channel, "findings": [_finding(f) for f in shown],
+                "fields": report.fields, "offsets": report.offsets,
+                "truncated": len(shown) < len(report.findings), "finding_count": len(report.findings)}
 
     @app.post("/v1/eligibility", response_model=EligibilityResponse, responses=_errors(*_COMMON),
               tags=["eligibility"])
@@ -194,7 +256,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
 
     @app.get("/readyz", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}}, tags=["health"])
     async def readyz() -> Any:
-        """Ready when the engine has packs and every configured ledger opens."""
+        """Ready when the engine has packs and the store of every configured ledger answers now."""
         from starlette.responses import JSONResponse
 
         statuses = await _call(state.work, _ledger_statuses, state)
@@ -241,11 +303,53 @@ def _ledger_statuses(state: ServiceState) -> dict[str, str]:
     statuses = {}
     for name in state.ledger_urls:
         try:
-            state.ledger(name)
+            ping = getattr(state.ledger(name), "ping", None)
+            if ping is not None:
+                ping()
             statuses[name] = "ok"
-        except Exception:  # noqa: BLE001 - readiness reports, it does not raise
+        except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
+            log.warning("readiness: ledger %r does not answer: %s", name, exc)
             statuses[name] = "error"
     return statuses
+
+
+def most_severe(findings: Sequence[Any], limit: int) -> Sequence[Any]:
+    """``findings`` when there are at most ``limit``; else the ``limit`` most severe (errors,
+    then warnings, then infos; earlier first among equals), in their original order."""
+    if len(findings) <= limit:
+        return findings
+    ranked = sorted(range(len(findings)), key=lambda i: (_SEVERITY_RANK.get(_severity(findings[i]), 3), i))
+    return [findings[i] for i in sorted(ranked[:limit])]
+
+
+def _severity(finding: Any) -> Any:
+    return finding.get("severity") if isinstance(finding, Mapping) else getattr(finding, "severity", None)
+
+
+def _document_bearer_auth(app: FastAPI) -> None:
+    """The OpenAPI document says what the middleware enforces: a bearer token on every
+    operation but `OPEN_PATHS`, and the 401 it answers without one."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes[SCHEME_NAME] = {"type": "http", "scheme": "bearer",
+                                    "description": "one of the server's API tokens (--api-token-file, "
+                                                   "COMPLIANCE_API_TOKEN)"}
+            unauthorized = {"description": "no API token, or not a valid one (WWW-Authenticate: Bearer)",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+            for path, operations in schema.get("paths", {}).items():
+                if path in OPEN_PATHS:
+                    continue
+                for operation in operations.values():
+                    operation["security"] = [{SCHEME_NAME: []}]
+                    operation.setdefault("responses", {})["401"] = unauthorized
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _finding(finding: Any) -> dict[str, Any]:

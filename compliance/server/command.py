@@ -8,15 +8,33 @@ Importing this module is cheap: FastAPI and uvicorn load only when the server st
 from __future__ import annotations
 
 import argparse
+import copy
+import ipaddress
 import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from compliance.server.defaults import DEFAULT_LEDGER, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_S
+from compliance.server.defaults import (
+    DEFAULT_LEDGER,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_FINDINGS,
+    DEFAULT_REQUEST_TIMEOUT_S,
+)
+from compliance.server.tokens import ENV_VAR
 
 EXIT_OK, EXIT_ERROR = 0, 2
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -35,7 +53,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"larger request bodies get 413 (default: {DEFAULT_MAX_BODY_BYTES})")
     p.add_argument("--timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT_S, metavar="SECONDS",
                    help=f"requests running longer get 504 (default: {DEFAULT_REQUEST_TIMEOUT_S:g})")
-    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--api-token-file", metavar="PATH",
+                   help=f"require 'Authorization: Bearer TOKEN' on every endpoint but /healthz, for one of the "
+                        f"tokens in PATH (one per line; blank lines and # comments ignored); {ENV_VAR} adds one. "
+                        "Without either the service is open")
+    p.add_argument("--max-findings", type=_positive_int, default=DEFAULT_MAX_FINDINGS, metavar="N",
+                   help=f"most findings in one lint answer, and the most a request may ask for "
+                        f"(default: {DEFAULT_MAX_FINDINGS})")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"),
+                   help="the access log (one line per request, with its X-Request-ID) is at info")
     return p
 
 
@@ -72,16 +98,56 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"error: {MISSING_EXTRA}", file=sys.stderr)
         return EXIT_ERROR
     from compliance.engine import Engine
+    from compliance.frequency.errors import LedgerError
+    from compliance.server.tokens import ApiTokenError, load_api_tokens
 
     try:
         ledgers = parse_ledgers(args.ledger)
-    except ValueError as exc:
+        tokens = load_api_tokens(args.api_token_file)
+    except (ValueError, ApiTokenError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     engine = Engine(args.rules or (), use_cache=not args.no_cache)
-    app = create_app(engine, max_body_bytes=args.max_body_bytes, request_timeout_s=args.timeout, ledgers=ledgers)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    try:
+        app = create_app(engine, max_body_bytes=args.max_body_bytes, request_timeout_s=args.timeout, ledgers=ledgers,
+                         api_tokens=tokens, max_findings=args.max_findings)
+    except LedgerError as exc:
+        print(f"error: not serving: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if tokens is None and not is_loopback(args.host):
+        print(f"warning: serving on {args.host}, which other machines can reach, without authentication: anyone "
+              f"who can connect can use every endpoint. Give --api-token-file PATH or set {ENV_VAR} (and put TLS "
+              "in front)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                log_config=log_config(args.log_level))
     return EXIT_OK
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the service on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration, plus the service's loggers: ``compliance.server.access``
+    (one line per request with its request id) where uvicorn's access log goes (stdout), which
+    is turned off (it cannot show the id), and ``compliance.server`` (errors) with uvicorn's."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["compliance_access"] = {"()": "uvicorn.logging.DefaultFormatter",
+                                                 "fmt": "%(levelprefix)s %(message)s", "use_colors": None}
+    config["handlers"]["compliance_access"] = {"formatter": "compliance_access", "class": "logging.StreamHandler",
+                                               "stream": "ext://sys.stdout"}
+    config["loggers"]["compliance.server.access"] = {"handlers": ["compliance_access"], "level": level.upper(),
+                                                     "propagate": False}
+    config["loggers"]["compliance.server"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,3 +8,5 @@ DEFAULT_REQUEST_TIMEOUT_S = 5.0
 DEFAULT_LEDGER = "default"
 #: Timed-out computations still running in the background before new requests get 503.
 DEFAULT_MAX_ABANDONED = 32
+#: Findings in one lint answer, and the most a request may ask for (``--max-findings``).
+DEFAULT_MAX_FINDINGS = 200

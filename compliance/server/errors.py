@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,7 +23,7 @@ from compliance.errors import ComplianceError, EvaluationError, FactError, Unkno
 
 log = logging.getLogger("compliance.server")
 
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
                415: "unsupported_media_type", 501: "not_implemented", 503: "unavailable", 504: "timeout"}
 
 
@@ -46,12 +47,16 @@ def error_response(status: int, code: str, message: str, details: Any = None,
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
-async def send_error(send: Send, status: int, code: str, message: str, details: Any = None) -> None:
-    """Answer from ASGI middleware, before (or instead of) the application."""
+async def send_error(send: Send, status: int, code: str, message: str, details: Any = None,
+                     headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """Answer from ASGI middleware, before (or instead of) the application.
+
+    The connection is closed after the answer: the request body may not have been read.
+    """
     body = json.dumps(error_body(code, message, details), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                            (b"connection", b"close"), *headers]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -112,8 +117,13 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "internal server error")
+        # Starlette answers this one outside every middleware: the request id is set here.
+        from compliance.server.access import REQUEST_ID_HEADER, request_id_of
+
+        request_id = request_id_of(request.scope)
+        log.exception("unexpected error on %s %s (request_id=%s)", request.method, request.url.path, request_id)
+        return error_response(500, "internal_error", "internal server error",
+                              headers={REQUEST_ID_HEADER: request_id} if request_id else None)
 
 
 def _problem(error: Any) -> dict[str, Any]:

@@ -40,6 +40,21 @@ def _iso_datetime(value: Any) -> Any:
         raise ValueError("expected an ISO 8601 date-time such as 2026-03-02T10:00:00+08:00") from None
 
 
+def _whole_number(value: Any) -> Any:
+    """A JSON integer: ``5`` or ``5.0`` (JSON Schema counts both as integers), never ``"5"`` or ``true``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("expected a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("expected a whole number")
+        return int(value)
+    return value
+
+
+#: A count in a request: a JSON integer (no strings, no booleans), at least 0.
+Count = Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]
+
+
 #: Years a request's date-time may have. Send times are the present give or take a few years;
 #: the bound keeps the ledger's and schedule's calendar arithmetic (next day, 2-day windows,
 #: time-zone shifts) far from datetime's year-1 and year-9999 edges, where it overflows.
@@ -81,14 +96,20 @@ class LintRequest(_Request):
     channel: StrictStr = Field(examples=["jd.sms"])
     at: IsoDateTime | None = Field(None, description="when it is to be sent; without an offset, Asia/Shanghai")
     via_template: StrictBool | None = Field(None, description="the text is a template body the platform completes")
+    max_findings: Count | None = Field(
+        None, description="most findings in the answer (default and ceiling: the server's limit, 200 unless "
+                          "started with --max-findings; a larger value is lowered to it); 0 for counts only")
 
 
 class LintResponse(BaseModel):
-    ok: bool = Field(description="false when any finding has severity error")
+    ok: bool = Field(description="false when any finding has severity error (all findings, shown or not)")
     channel: str
-    findings: list[FindingModel]
+    findings: list[FindingModel] = Field(description="the findings, in the engine's order; when truncated, "
+                                                      "the most severe ones (errors first), in that order")
     fields: dict[str, str] = Field(description="text of each field as linted (signature without 【】)")
     offsets: dict[str, int] = Field(description="for a rendered text, where each field starts in it")
+    truncated: bool = Field(False, description="true when findings were left out (more than max_findings)")
+    finding_count: int = Field(description="how many findings the engine reported, shown or not")
 
 
 #: The request field that reads mistyped facts leniently (`Engine.eligibility(coerce=True)`).
@@ -186,7 +207,8 @@ class HealthResponse(BaseModel):
 class ReadyResponse(BaseModel):
     status: Literal["ready", "not_ready"]
     channels: list[str]
-    ledgers: dict[str, str] = Field(description="configured ledger name → ok | error | not_implemented")
+    ledgers: dict[str, str] = Field(description="configured ledger name → ok (its store answers now) | error | "
+                                                "not_implemented")
 
 
 class ErrorDetail(BaseModel):

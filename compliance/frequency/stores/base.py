@@ -60,6 +60,13 @@ class Store(ABC):
         """If ``marker`` is remembered: forget it and uncount the send in ``checks``.
         Returns whether anything was released (False on a repeated call)."""
 
+    def ping(self) -> None:
+        """Raise `LedgerUnavailableError` (or `LedgerLockedError`) unless the store answers now.
+
+        Reads nothing that matters and writes nothing: a start-up and readiness check. The
+        default (a store in process memory) always answers.
+        """
+
     @abstractmethod
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""

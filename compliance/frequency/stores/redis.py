@@ -147,7 +147,16 @@ class RedisStore(Store):
         except redis_client.RedisError as exc:
             raise self._failure("release", exc) from exc
 
-    def _failure(self, action: str, exc: redis_client.RedisError) -> LedgerUnavailableError:
+    def ping(self) -> None:
+        """One PING: connects (bounded by the socket timeout) and checks the server answers."""
+        try:
+            self._client.ping()
+        except redis_client.RedisError as exc:
+            raise self._failure("ping", exc, outcome="nothing was recorded") from exc
+
+    def _failure(
+        self, action: str, exc: redis_client.RedisError, outcome: str | None = None
+    ) -> LedgerUnavailableError:
         """The error for a failed command: which store, what was asked, what went wrong."""
         if isinstance(exc, redis_client.TimeoutError):
             what = f"got no answer within the {self.socket_timeout:g} s socket timeout"
@@ -155,10 +164,10 @@ class RedisStore(Store):
             what = "could not reach Redis or lost the connection"
         else:
             what = "was refused by Redis"
-        if isinstance(exc, (redis_client.ConnectionError, redis_client.TimeoutError)):
+        if outcome is None and isinstance(exc, (redis_client.ConnectionError, redis_client.TimeoutError)):
             outcome = ("nothing was decided; a request that reached Redis before the failure "
                        "may have been counted once, never twice")
-        else:
+        elif outcome is None:
             outcome = "nothing was decided or recorded"
         return LedgerUnavailableError(
             f"Redis ledger {self.url!r}: {action} {what} ({type(exc).__name__}: {exc}); {outcome}"

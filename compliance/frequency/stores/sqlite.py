@@ -194,6 +194,11 @@ class SqliteStore(Store):
                     conn.execute("DELETE FROM counts WHERE key = ? AND bucket = ? AND n <= 0", slot)
             return True
 
+    def ping(self) -> None:
+        """Read one row of the counts table (the file is there, is a ledger, can be read)."""
+        with self._transaction(immediate=False) as conn:
+            conn.execute("SELECT 1 FROM counts LIMIT 1").fetchall()
+
     def _maybe_sweep(self, at_us: int) -> None:
         """Now and then delete expired rows. Runs after the reservation committed, so a
         failure here (locked, disk full) is logged, not raised: raising would tell the caller
