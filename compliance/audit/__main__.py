@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from compliance.audit.command import add_arguments, cmd_audit
+from compliance.audit.command import EPILOG, add_arguments, cmd_audit
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m compliance.audit",
-                                     description="Audit message archives (see `compliance audit --help`).")
+                                     description="Audit message archives (see `compliance audit --help`).",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     return cmd_audit(parser.parse_args(argv))
 

@@ -1,7 +1,9 @@
 """``compliance audit ARCHIVE…``: the batch auditor on the command line.
 
 `register(subparsers)` adds the subcommand (called by ``compliance.cli``). Exit codes as the
-rest of the CLI: 0 no finding at/above ``--fail-on``, 1 some, 2 usage or input errors.
+rest of the CLI: 0 no finding at/above ``--fail-on``, 1 some, 2 usage or input errors — an
+archive that cannot be read, more bad records than ``--max-bad-records``, a checkpoint that
+cannot be resumed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from compliance.audit.options import FINDINGS_FORMATS, THRESHOLDS, AuditOptions, AuditUsageError, FieldMap
+from compliance.audit.options import (
+    FINDINGS_FORMATS,
+    THRESHOLDS,
+    AuditOptions,
+    AuditUsageError,
+    BadRecordLimit,
+    FieldMap,
+)
 
 EXIT_ERROR = 2
 
@@ -25,6 +34,36 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _bad_limit(text: str) -> str:
+    try:
+        BadRecordLimit.parse(text)
+    except AuditUsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("max-bad-records: ")) from None
+    return text
+
+
+EPILOG = """\
+record ids:
+  id, merchant and recipient may be strings or integers (JSON integers, integer Parquet
+  columns; every CSV cell is text) and are written as text: {"id": 0} gives "id": "0".
+  Other fields are strings. A value of another type (1.5, true, an object) makes the record
+  bad, a Parquet column of another type makes the archive unreadable (exit 2).
+
+bad records:
+  Each goes to DIR/bad_records.jsonl with its line, record number, id and reason. More bad
+  records than --max-bad-records N|P% (default 0: any bad record) fail the audit: exit 2,
+  after every output is written.
+
+resuming (the checkpoint records each archive's size, modification time and the SHA-256 of
+the bytes already read):
+  (neither)           start a fresh audit; refused if DIR holds an interrupted one
+  --resume            continue the audit in DIR; refused (exit 2, with the reason) if there
+                      is no checkpoint, or an archive changed, or the options differ
+  --restart           discard any checkpoint and outputs in DIR and start over
+  --resume --restart  resume if the checkpoint can be trusted, else say why and start over
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,7 +86,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--findings-format", choices=FINDINGS_FORMATS, default="jsonl")
     p.add_argument("--fail-on", choices=THRESHOLDS, default="error",
                    help="lowest severity that makes the exit code 1 (default error)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.json")
+    p.add_argument("--max-bad-records", type=_bad_limit, default="0", metavar="N|P%",
+                   help="bad records allowed before the audit fails with exit 2: a count or a percentage of the "
+                        "records read (default 0: any bad record fails it)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted audit in DIR/checkpoint.json; refused if there is none or an "
+                        "archive changed since it was read (see below)")
+    p.add_argument("--restart", action="store_true",
+                   help="discard any checkpoint in DIR and start over; with --resume: resume when the checkpoint "
+                        "can be trusted, else start over")
     p.add_argument("--ledger", metavar="URL", help="also replay frequency caps (memory://, sqlite:///…, redis://…)")
     p.add_argument("--message-class", help="message class for sends without a message_class field (--ledger)")
     p.add_argument("--progress", choices=("auto", "bar", "plain", "none"), default="auto",
@@ -61,7 +108,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``audit`` subcommand to an argparse subparsers object."""
     description = "Audit message archives: lint every record, write findings, a summary and an HTML report."
-    p = subparsers.add_parser("audit", help=description, description=description)
+    p = subparsers.add_parser("audit", help=description, description=description, epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
     p.set_defaults(func=cmd_audit)
     return p
@@ -73,9 +121,19 @@ def options_from(args: argparse.Namespace) -> AuditOptions:
         archives=list(args.archives), out=args.out, fields=FieldMap.parse(args.field), channel=args.channel,
         jobs=args.jobs, batch_size=args.batch_size, checkpoint_every=args.checkpoint_every,
         cache_size=args.cache_size, findings_format=args.findings_format, fail_on=args.fail_on,
-        resume=args.resume, ledger=args.ledger, message_class=args.message_class, rules=list(args.rules),
+        max_bad_records=args.max_bad_records, resume=args.resume, restart=args.restart, ledger=args.ledger, message_class=args.message_class, rules=list(args.rules),
         use_cache=not args.no_cache, progress=args.progress, worst=args.worst,
     )
+
+
+def timing(summary: dict[str, Any]) -> str:
+    """Time and rate of the run; after a resume, this run's and the whole audit's apart."""
+    run = summary["this_run"]
+    line = f"{run['elapsed_seconds']:.1f} s, {run['throughput_records_per_second'] or 0:,.0f} records/s"
+    if not summary["resumed"]:
+        return line
+    return (f"resumed: this run {run['records_read']:,} record(s) in {line}; all runs "
+            f"{summary['elapsed_seconds']:.1f} s, {summary['throughput_records_per_second'] or 0:,.0f} records/s")
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -95,7 +153,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     s = result.summary
     print(f"audited {s['records']:,} record(s) ({s['bad_records']:,} bad) from {len(s['archives'])} archive(s): "
-          f"{s['findings']:,} finding(s); cache hit rate {s['cache']['hit_rate']:.1%}; "
-          f"{s['elapsed_seconds']:.1f} s, {s['throughput_records_per_second'] or 0:,.0f} records/s")
+          f"{s['findings']:,} finding(s); cache hit rate {s['cache']['hit_rate']:.1%}; {timing(s)}")
     print(f"outputs in {result.out}: {s['outputs']['findings']}, summary.json, report.html, bad_records.jsonl")
     return result.exit_code

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,63 @@ class FieldMap:
         return [f"{k}={v}" for k, v in self.mapping.items()]
 
 
+_LIMIT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%?)\s*")
+
+
+@dataclass(frozen=True)
+class BadRecordLimit:
+    """How many bad records an audit may hold and still pass (``--max-bad-records``).
+
+    Either a count (``0``: any bad record fails the audit) or a percentage of the records read
+    (``"0.5%"``). The audit fails — exit code 2, after writing every output — when its bad
+    records are *more* than the limit: ``1`` lets one through, ``10%`` one in ten.
+
+    Attributes:
+        count: the most bad records allowed, or None for a percentage.
+        percent: the most bad records allowed per 100 records read, or None for a count.
+    """
+
+    count: int | None = 0
+    percent: Fraction | None = None
+
+    @classmethod
+    def parse(cls, value: int | str | BadRecordLimit) -> BadRecordLimit:
+        """``0``, ``"25"``, ``"10%"``, ``"0.5%"`` (raises `AuditUsageError` for anything else)."""
+        if isinstance(value, BadRecordLimit):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise AuditUsageError(f"max-bad-records must be a count N or a percentage P%, got {value!r}")
+        if isinstance(value, int):
+            if value < 0:
+                raise AuditUsageError(f"max-bad-records must not be negative, got {value}")
+            return cls(value, None)
+        match = _LIMIT.fullmatch(value)
+        if match is None:
+            raise AuditUsageError(f"max-bad-records must be a count N or a percentage P% (e.g. 0, 25, 0.5%), "
+                                  f"got {value!r}")
+        number, percent = match.groups()
+        if percent:
+            share = Fraction(number)
+            if share > 100:
+                raise AuditUsageError(f"max-bad-records: a percentage is at most 100%, got {value!r}")
+            return cls(None, share)
+        if "." in number:
+            raise AuditUsageError(f"max-bad-records: a count is a whole number (or write {number}%), got {value!r}")
+        return cls(int(number), None)
+
+    def exceeded(self, bad: int, read: int) -> bool:
+        """Whether ``bad`` bad records out of ``read`` records read are more than the limit."""
+        if self.percent is not None:
+            return bad * 100 > self.percent * read
+        return bad > (self.count or 0)
+
+    def __str__(self) -> str:
+        if self.percent is not None:
+            text = f"{float(self.percent):f}".rstrip("0").rstrip(".")
+            return f"{text}%"
+        return str(self.count)
+
+
 @dataclass(frozen=True)
 class AuditOptions:
     """Everything `run_audit` needs.
@@ -100,7 +159,18 @@ class AuditOptions:
         cache_size: most distinct texts whose verdicts are kept (least recently used go first).
         findings_format: ``"jsonl"`` or ``"parquet"``.
         fail_on: lowest severity that makes the exit code 1 (``"never"``: always 0).
-        resume: continue from ``out/checkpoint.json`` if it is there.
+        max_bad_records: bad records allowed before the audit fails with exit code 2: a count
+            (``0``, the default: any bad record fails it) or a percentage of the records read
+            (``"10%"``); see `BadRecordLimit`.
+        resume: continue the interrupted audit recorded in ``out/checkpoint.json``. Refused
+            (`AuditUsageError`) when there is no checkpoint, or it cannot be trusted: other
+            options, an older checkpoint version, damaged outputs, or an archive that changed
+            since it was read (size, modification time, or the SHA-256 of the part already
+            read) — unless ``restart`` is also given.
+        restart: discard any checkpoint and outputs in ``out`` and start over. With
+            ``resume``: resume when the checkpoint can be trusted, else say why and start over.
+            Without either, a run refuses to overwrite the checkpoint of an *interrupted* audit
+            (a finished one is replaced).
         ledger: ledger URL to replay frequency caps through ``engine.ledger(url)``.
         message_class: message class for sends without a ``message_class`` field (ledger).
         rules: extra rule files/directories for the engine.
@@ -119,7 +189,9 @@ class AuditOptions:
     cache_size: int = 100_000
     findings_format: str = "jsonl"
     fail_on: str = "error"
+    max_bad_records: int | str | BadRecordLimit = 0
     resume: bool = False
+    restart: bool = False
     ledger: str | None = None
     message_class: str | None = None
     rules: Sequence[Path] = ()
@@ -140,6 +212,12 @@ class AuditOptions:
             raise AuditUsageError(f"fail-on must be one of {', '.join(THRESHOLDS)}")
         if self.progress not in ("auto", "bar", "plain", "none"):
             raise AuditUsageError("progress must be auto, bar, plain or none")
+        BadRecordLimit.parse(self.max_bad_records)
+
+    @property
+    def bad_record_limit(self) -> BadRecordLimit:
+        """``max_bad_records`` parsed."""
+        return BadRecordLimit.parse(self.max_bad_records)
 
     def fingerprint(self) -> dict[str, Any]:
         """What must not change between an interrupted run and its resumption."""

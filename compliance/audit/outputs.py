@@ -41,13 +41,12 @@ class AppendLog:
         else:
             size = path.stat().st_size if path.exists() else -1
             if size < committed["bytes"]:
-                from compliance.audit.options import AuditUsageError
+                from compliance.audit.checkpoint import ResumeRefused
 
                 found = "is missing" if size < 0 else f"has {size} bytes"
-                raise AuditUsageError(
-                    f"--resume: {path} {found} but the checkpoint recorded {committed['bytes']} bytes "
-                    "written; it was removed or cut short, so resuming would lose records: run without "
-                    "--resume to start over"
+                raise ResumeRefused(
+                    f"{path} {found} but the checkpoint recorded {committed['bytes']} bytes written; it was "
+                    "removed or cut short, so resuming would lose records"
                 )
             self._file = open(path, "r+b")
             self._file.truncate(committed["bytes"])
@@ -183,11 +182,11 @@ class ParquetFindings:
         self.commit()
         if not all((self.parts_dir / part["name"]).is_file() for part in self.parts):
             if not self._merged_complete():
-                from compliance.audit.options import AuditUsageError
+                from compliance.audit.checkpoint import ResumeRefused
 
-                raise AuditUsageError(
-                    f"--resume: committed findings parts are missing from {self.parts_dir} and "
-                    f"{self.path} does not hold the {self.rows} findings; run without --resume to start over"
+                raise ResumeRefused(
+                    f"committed findings parts are missing from {self.parts_dir} and {self.path} does not "
+                    f"hold the {self.rows} findings"
                 )
         else:
             tmp = self.path.with_name(self.path.name + ".tmp")
@@ -221,7 +220,8 @@ def open_findings(fmt: str, out: Path, committed: dict[str, Any] | None) -> Json
 
 
 class BadRecordLog:
-    """``bad_records.jsonl``: every record that could not be audited, with file, line and reason."""
+    """``bad_records.jsonl``: every record that could not be audited, with file, line, record
+    number, id (text, or null when the record has none or it could not be read) and reason."""
 
     name = "bad_records.jsonl"
 
@@ -233,9 +233,10 @@ class BadRecordLog:
     def rows(self) -> int:
         return self._log.rows
 
-    def add(self, archive: str, line: int, record: int, reason: str) -> None:
-        self._log.append(json.dumps({"archive": archive, "line": line, "record": record, "reason": reason},
-                                    ensure_ascii=False) + "\n")
+    def add(self, archive: str, line: int, record: int, reason: str, record_id: str | None = None) -> None:
+        """One bad record: where it is, its id as text when that could be read, and why."""
+        row = {"archive": archive, "line": line, "record": record, "id": record_id, "reason": reason}
+        self._log.append(json.dumps(row, ensure_ascii=False) + "\n")
 
     def flush(self) -> None:
         self._log.flush()

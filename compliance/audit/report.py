@@ -140,11 +140,15 @@ def _worst_block(entry: dict[str, Any]) -> str:
 def render_report(summary: dict[str, Any], tally: Tally) -> str:
     """The whole HTML page."""
     severity = summary["findings_by_severity"]
-    cards = [("records", summary["records"]), ("bad records", summary["bad_records"]),
+    bad_card = f'{summary["bad_records"]:,}' + (" — too many" if summary.get("too_many_bad_records") else "")
+    cards = [("records", summary["records"]), ("bad records", bad_card),
              ("findings", summary["findings"]), ("records with findings", summary["records_with_findings"]),
              *((f"{s}s", severity.get(s, 0)) for s in ("error", "warning", "info")),
              ("cache hit rate", f'{summary["cache"]["hit_rate"]:.1%}'),
              ("throughput", f'{summary["throughput_records_per_second"] or 0:,.0f} rec/s')]
+    if summary.get("resumed"):
+        this_run = summary["this_run"]
+        cards.append(("this run (resumed)", f'{this_run["throughput_records_per_second"] or 0:,.0f} rec/s'))
     card_html = "".join(f'<div class="card">{_e(k)}<strong>{_e(f"{v:,}" if isinstance(v, int) else v)}</strong></div>'
                         for k, v in cards)
     charts = [
@@ -156,8 +160,9 @@ def render_report(summary: dict[str, Any], tally: Tally) -> str:
     ]
     worst = "".join(_worst_block(e) for e in tally.worst_entries()) or '<p class="muted">no findings</p>'
     bad = summary["bad_record_sample"]
-    bad_html = ("<table><tr><th>archive</th><th>line</th><th>reason</th></tr>" + "".join(
-        f"<tr><td>{_e(b['archive'])}</td><td>{b['line']}</td><td>{_e(b['reason'])}</td></tr>" for b in bad)
+    bad_html = ("<table><tr><th>archive</th><th>line</th><th>id</th><th>reason</th></tr>" + "".join(
+        f"<tr><td>{_e(b['archive'])}</td><td>{b['line']}</td><td>{_e(b.get('id') or '')}</td>"
+        f"<td>{_e(b['reason'])}</td></tr>" for b in bad)
         + "</table>") if bad else '<p class="muted">none</p>'
     archives = "".join(f"<tr><td>{_e(a['path'])}</td><td>{a['records']:,}</td><td>{a['bad_records']:,}</td>"
                        f"<td>{a['findings']:,}</td><td>{_e(a['error'] or '')}</td></tr>" for a in summary["archives"])

@@ -12,6 +12,23 @@ Pipeline (the parent process does the reading, the cache and the writing; worker
 Batches are finalised strictly in input order, so the outputs do not depend on ``jobs``. A
 key missed by one batch and wanted again by a later batch still in flight is linted once:
 the later batch waits for the earlier batch's result (counted as a hit).
+
+Starting, resuming, restarting (``resume`` / ``restart`` of `AuditOptions`):
+
+=====================  ===================  ======================  ==========================
+options                no checkpoint        usable checkpoint       unusable checkpoint
+=====================  ===================  ======================  ==========================
+neither                fresh run            fresh run if it had     refused, unless the audit
+                                            finished, else refused  it records had finished
+``resume``             refused              resumed                 refused, with the reason
+``restart``            fresh run            fresh run               fresh run
+``resume`` and         fresh run (said so)  resumed                 fresh run (said why)
+``restart``
+=====================  ===================  ======================  ==========================
+
+A checkpoint is unusable when it cannot be read, has another version, was made with other
+options, its outputs were cut short, or an archive changed since it was read
+(`compliance.audit.identity.ArchiveIdentity.differences`).
 """
 
 from __future__ import annotations
@@ -25,7 +42,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from compliance.audit.cache import VerdictCache
-from compliance.audit.checkpoint import Checkpoint
+from compliance.audit.checkpoint import Checkpoint, ResumeRefused
+from compliance.audit.identity import ArchiveIdentity
 from compliance.audit.options import PART_FIELDS, AuditOptions, AuditOutputError, AuditUsageError
 from compliance.audit.outputs import BadRecordLog, open_findings
 from compliance.audit.progress import ProgressDisplay
@@ -33,7 +51,15 @@ from compliance.audit.summary import build_summary, write_summary
 from compliance.audit.tally import Tally
 from compliance.audit.verdicts import LintFailure, Verdict
 from compliance.audit.workers import LintExecutor, Message
-from compliance.io.archives import LINE_COLUMN, RECORD_COLUMN, ArchiveBatch, ArchiveError, archive_format, iter_archive
+from compliance.io.archives import (
+    LINE_COLUMN,
+    RECORD_COLUMN,
+    ArchiveBatch,
+    ArchiveError,
+    ReadTracker,
+    archive_format,
+    iter_archive,
+)
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -44,7 +70,8 @@ class AuditResult:
 
     Attributes:
         summary: the contents of ``summary.json``.
-        exit_code: 0 no finding at/above the threshold, 1 some, 2 an archive could not be read.
+        exit_code: 0 no finding at/above the threshold, 1 some, 2 an archive could not be read
+            or more records were bad than ``max_bad_records`` allows (whatever the findings).
         out: the output directory.
     """
 
@@ -81,39 +108,107 @@ class _Run:
         self.cache = VerdictCache(options.cache_size)
         self.waiting: dict[Hashable, list[_InFlight]] = {}
         self.since_checkpoint = 0
+        self.trackers: list[ReadTracker | None] = [None] * len(self.archives)
+        self.started = time.monotonic()
+        self.this_run_elapsed = 0.0
 
     # ------------------------------------------------------------------------ set-up
 
+    def note(self, text: str) -> None:
+        print(f"audit: {text}", file=self.stream, flush=True)
+
     def prepare(self) -> None:
-        """Load or start the checkpoint, cut the outputs back to it, open writers."""
+        """Resume the checkpoint or start over (see the table in the module docstring), cut
+        the outputs back to the checkpoint, open writers."""
         options = self.options
         out = options.out
         out.mkdir(parents=True, exist_ok=True)
-        previous = Checkpoint.load(out) if options.resume else None
-        fingerprint = options.fingerprint()
-        if previous is not None and previous.fingerprint != fingerprint:
-            changed = sorted(k for k in fingerprint if fingerprint[k] != previous.fingerprint.get(k))
-            raise AuditUsageError(f"--resume: {out}/checkpoint.json was made with other {', '.join(changed)}; "
-                                  "run without --resume to start over")
-        self.resumed = previous is not None
-        count = len(self.archives)
+        self.started = time.monotonic()
+        resumed = False
+        if options.resume:
+            try:
+                resumed = self.resume_checkpoint()
+            except ResumeRefused as exc:
+                if not options.restart:
+                    raise
+                self.note(f"cannot resume: {exc.reason}; starting over (--restart)")
+            else:
+                if not resumed and not options.restart:
+                    raise AuditUsageError(
+                        f"--resume: {out} holds no checkpoint, so there is no audit to resume; run without "
+                        "--resume to start one (or with --resume --restart: resume when there is a checkpoint, "
+                        "else start over)")
+                if not resumed:
+                    self.note(f"no checkpoint in {out}: starting a fresh audit (--restart)")
+        elif not options.restart:
+            interrupted = Checkpoint.interrupted(out)
+            if interrupted is not None:
+                raise AuditUsageError(
+                    f"{out} holds {interrupted}; add --resume to continue it, or --restart to discard it and "
+                    "start over")
+        self.resumed = resumed
+        if not resumed:
+            self.start_fresh()
+
+    def resume_checkpoint(self) -> bool:
+        """Take up the checkpoint in ``out`` if there is one (False when there is none).
+
+        Raises `ResumeRefused` when it cannot be trusted; nothing is written then, but the
+        outputs may have been cut back to what the checkpoint committed.
+        """
+        options, out = self.options, self.options.out
+        previous = Checkpoint.load(out)
         if previous is None:
-            for stale in ("checkpoint.json", "summary.json", "report.html", "findings.jsonl", "findings.parquet"):
-                (out / stale).unlink(missing_ok=True)
-            self.checkpoint = Checkpoint(fingerprint, [0] * count, [False] * count)
-            self.tally = Tally(count, options.fail_on, options.worst)
-        else:
-            self.checkpoint = previous
-            self.tally = Tally.from_state(previous.tally, count, options.fail_on, options.worst)
-        outputs = self.checkpoint.outputs
+            return False
+        fingerprint = options.fingerprint()
+        if previous.fingerprint != fingerprint:
+            changed = sorted(k for k in fingerprint if fingerprint[k] != previous.fingerprint.get(k))
+            raise ResumeRefused(f"{out / 'checkpoint.json'} was made with other {', '.join(changed)}")
+        for path, state in zip(self.archives, previous.archives):
+            if state is None:
+                continue
+            try:
+                identity = ArchiveIdentity.from_state(state)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ResumeRefused(f"{out / 'checkpoint.json'} is unreadable ({type(exc).__name__}: {exc})") from None
+            problem = identity.differences(path)
+            if problem is not None:
+                raise ResumeRefused(f"{path} changed since the checkpoint: {problem}. The records already "
+                                    "audited may not be the ones it holds now")
+        count = len(self.archives)
+        try:
+            tally = Tally.from_state(previous.tally, count, options.fail_on, options.worst)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResumeRefused(f"{out / 'checkpoint.json'} is unreadable ({type(exc).__name__}: {exc})") from None
+        outputs = previous.outputs
         self.findings = open_findings(options.findings_format, out, outputs.get("findings"))
         self.bad_log = BadRecordLog(out, outputs.get("bad_records"))
+        self.checkpoint, self.tally = previous, tally
+        return True
+
+    def start_fresh(self) -> None:
+        """Remove any earlier checkpoint and outputs; open empty writers."""
+        options, out = self.options, self.options.out
+        for stale in ("checkpoint.json", "summary.json", "report.html", "findings.jsonl", "findings.parquet"):
+            (out / stale).unlink(missing_ok=True)
+        count = len(self.archives)
+        self.checkpoint = Checkpoint(options.fingerprint(), [0] * count, [False] * count, [None] * count)
+        self.tally = Tally(count, options.fail_on, options.worst)
+        self.findings = open_findings(options.findings_format, out, None)
+        self.bad_log = BadRecordLog(out, None)
 
     def save_checkpoint(self, phase: str | None = None) -> None:
-        """Commit the outputs, then record them and the tallies in the checkpoint."""
+        """Commit the outputs, then record them, what was read of each archive and the tallies
+        in the checkpoint."""
         self.checkpoint.outputs = {"findings": self.findings.commit(), "bad_records": self.bad_log.commit()}
+        for index, tracker in enumerate(self.trackers):
+            if tracker is not None:
+                identity = ArchiveIdentity.of(tracker)
+                if identity is not None:
+                    self.checkpoint.archives[index] = identity.to_state()
         self.tally.lookups, self.tally.hits = self.base_lookups + self.cache.lookups, self.base_hits + self.cache.hits
-        self.tally.elapsed = self.base_elapsed + (time.monotonic() - self.started)
+        self.this_run_elapsed = time.monotonic() - self.started
+        self.tally.elapsed = self.base_elapsed + self.this_run_elapsed
         self.checkpoint.tally = self.tally.to_state()
         if phase is not None:
             self.checkpoint.phase = phase
@@ -123,10 +218,10 @@ class _Run:
     # ------------------------------------------------------------------------ running
 
     def run(self, executor: LintExecutor) -> None:
-        self.started = time.monotonic()
         self.base_lookups, self.base_hits, self.base_elapsed = self.tally.lookups, self.tally.hits, self.tally.elapsed
         self.executor = executor
         done_records = sum(self.tally.records) + sum(self.tally.bad)
+        self.records_before = done_records
         todo = [a for a, finished in zip(self.archives, self.checkpoint.done) if not finished]
         self.progress = ProgressDisplay(self.options.progress, todo, self.stream, done=done_records)
         try:
@@ -149,8 +244,10 @@ class _Run:
                 continue
             try:
                 archive_format(path)
+                tracker = self.trackers[index] = ReadTracker()
                 batches = iter_archive(path, fields=self.fields.mapping, batch_size=self.options.batch_size,
-                                       optional=self.fields.optional, skip_records=self.checkpoint.positions[index])
+                                       optional=self.fields.optional, skip_records=self.checkpoint.positions[index],
+                                       tracker=tracker)
                 for batch in batches:
                     in_flight.append(self.submit(index, batch))
                     while len(in_flight) > depth:
@@ -231,7 +328,7 @@ class _Run:
 
     def write(self, item: _InFlight) -> None:
         index, name, tally, columns = item.archive_index, self.names[item.archive_index], self.tally, item.columns
-        bad: list[tuple[int, int, str]] = [(b.record, b.line, b.reason) for b in item.batch.bad]
+        bad: list[tuple[int, int, str, str | None]] = [(b.record, b.line, b.reason, b.id) for b in item.batch.bad]
         lines, ordinals = columns[LINE_COLUMN], columns[RECORD_COLUMN]
         get = lambda column: columns.get(column) or [None] * len(lines)  # noqa: E731
         ids, merchants, recipients, ats, channels = (get(c) for c in ("id", "merchant", "recipient", "at", "channel"))
@@ -240,11 +337,12 @@ class _Run:
         findings = 0
         for i, key in enumerate(item.keys):
             if key is None:
-                bad.append((ordinals[i], lines[i], "no channel: the record has no channel field and no --channel was given"))
+                bad.append((ordinals[i], lines[i], "no channel: the record has no channel field and no --channel "
+                            "was given", ids[i]))
                 continue
             verdict = item.resolved[key]
             if isinstance(verdict, LintFailure):
-                bad.append((ordinals[i], lines[i], verdict.reason))
+                bad.append((ordinals[i], lines[i], verdict.reason, ids[i]))
                 continue
             tally.add_record(index)
             if not verdict.findings:
@@ -258,9 +356,9 @@ class _Run:
             if tally.would_keep(verdict.score):
                 tally.offer_worst(key, verdict, self.fields_of(key), f"{name}:{lines[i]}")
         tally.add_verdicts(index, uses, verdicts)
-        for record, line, reason in sorted(bad):
-            self.bad_log.add(name, line, record, reason)
-            tally.add_bad(index, name, line, record, reason)
+        for record, line, reason, record_id in sorted(bad, key=lambda b: b[0]):
+            self.bad_log.add(name, line, record, reason, record_id)
+            tally.add_bad(index, name, line, record, reason, record_id)
         self.findings.flush()
         self.bad_log.flush()
         self.progress.advance(item.batch.consumed, findings)
@@ -285,14 +383,21 @@ def run_audit(options: AuditOptions, *, engine: Any = None, stream: IO[str] | No
         stream: where progress and errors go (default stderr).
 
     Raises:
-        AuditUsageError: options no run could use, or a checkpoint ``resume`` cannot use
-            (exit code 2 in the CLI).
+        AuditUsageError: options no run could use, a checkpoint ``resume`` cannot use
+            (`compliance.audit.checkpoint.ResumeRefused`, with the reason), ``resume`` with no
+            checkpoint, or a run without ``resume``/``restart`` over the checkpoint of an
+            interrupted audit (exit code 2 in the CLI). See the module docstring.
         AuditOutputError: the outputs could not be written (disk full, …); the last checkpoint
             is intact and ``resume=True`` continues from it (exit code 2 in the CLI).
 
     A run killed at any point (SIGKILL, power cut) and resumed writes the same findings,
     bad records and summary as an uninterrupted run: outputs are cut back to what the last
-    checkpoint recorded as fsynced, and the checkpoint is replaced atomically.
+    checkpoint recorded as fsynced, the checkpoint is replaced atomically, and a resume is
+    refused when an archive is not the one the checkpoint read.
+
+    The exit code is 2 when an archive could not be read or more records were bad than
+    ``options.max_bad_records`` allows — after every output was written — else 1 when there
+    are findings at or above ``fail_on``, else 0.
     """
     options.validate()
     stream = stream or sys.stderr
@@ -329,7 +434,10 @@ def run_audit(options: AuditOptions, *, engine: Any = None, stream: IO[str] | No
             executor.terminate()
             raise
         findings_path = run.close()
-        summary = build_summary(run.tally, options, run.names, resumed=run.resumed, findings_path=findings_path)
+        this_run = {"records_read": sum(run.tally.records) + sum(run.tally.bad) - run.records_before,
+                    "elapsed_seconds": run.this_run_elapsed}
+        summary = build_summary(run.tally, options, run.names, resumed=run.resumed, findings_path=findings_path,
+                                this_run=this_run)
         write_summary(summary, options.out)
         from compliance.audit.report import write_report
 
@@ -341,7 +449,12 @@ def run_audit(options: AuditOptions, *, engine: Any = None, stream: IO[str] | No
             f"writing the audit outputs in {options.out} failed: {exc}. Nothing committed was lost: "
             "free space (or fix the cause) and rerun with --resume to continue from the last checkpoint"
         ) from exc
-    if run.tally.archive_errors:
+    if summary["too_many_bad_records"]:
+        read, bad = summary["records_read"], summary["bad_records"]
+        print(f"error: {bad:,} bad record(s) of {read:,} read ({bad / read:.2%}) is more than --max-bad-records "
+              f"{summary['max_bad_records']} allows: the audit fails (the bad records are in "
+              f"{options.out / 'bad_records.jsonl'})", file=stream)
+    if run.tally.archive_errors or summary["too_many_bad_records"]:
         code = EXIT_ERROR
     elif run.tally.at_threshold:
         code = EXIT_FINDINGS

@@ -1,5 +1,7 @@
 """``summary.json``: counts of the run (records, bad records, findings by category, rule,
-severity, merchant and day), cache statistics, elapsed time and throughput."""
+severity, merchant and day), the bad-record limit, cache statistics, elapsed time and
+throughput — of all the runs of the audit together, and of this run alone (``this_run``:
+after a resume, the records this run read and the time it took)."""
 
 from __future__ import annotations
 
@@ -12,20 +14,34 @@ from compliance.audit.options import AuditOptions
 from compliance.audit.tally import Tally
 
 #: Keys that depend on timing or on how the run was split (excluded when comparing runs).
-TIMING_KEYS: tuple[str, ...] = ("elapsed_seconds", "throughput_records_per_second", "cache", "resumed", "jobs")
+TIMING_KEYS: tuple[str, ...] = ("elapsed_seconds", "throughput_records_per_second", "this_run", "cache", "resumed",
+                                "jobs")
 
 
 def _ranked(counter: Any) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _rate(records: int, seconds: float) -> float | None:
+    return round(records / seconds, 1) if seconds > 0 else None
+
+
 def build_summary(tally: Tally, options: AuditOptions, names: list[str], *, resumed: bool,
-                  findings_path: Path) -> dict[str, Any]:
-    """The summary of a finished run."""
+                  findings_path: Path, this_run: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The summary of a finished run.
+
+    ``this_run`` holds ``records_read`` and ``elapsed_seconds`` of this run alone (default:
+    the whole audit, as for a run that was not resumed). ``elapsed_seconds`` at the top is the
+    checkpointed time of every run of the audit (what a killed run did after its last
+    checkpoint is done again, and counted, by the run that resumes it).
+    """
     records = sum(tally.records)
     read = records + sum(tally.bad)
     elapsed = tally.elapsed
     lookups, hits = tally.lookups, tally.hits
+    limit = options.bad_record_limit
+    run_read = read if this_run is None else this_run["records_read"]
+    run_elapsed = elapsed if this_run is None else this_run["elapsed_seconds"]
     return {
         "archives": [
             {"path": name, "records": tally.records[i], "bad_records": tally.bad[i], "findings": tally.findings[i],
@@ -35,6 +51,8 @@ def build_summary(tally: Tally, options: AuditOptions, names: list[str], *, resu
         "records_read": read,
         "records": records,
         "bad_records": sum(tally.bad),
+        "max_bad_records": str(limit),
+        "too_many_bad_records": limit.exceeded(sum(tally.bad), read),
         "records_with_findings": tally.records_with_findings,
         "findings": sum(tally.findings),
         "findings_by_severity": tally.by("severity"),
@@ -55,7 +73,9 @@ def build_summary(tally: Tally, options: AuditOptions, names: list[str], *, resu
         "resumed": resumed,
         "outputs": {"findings": findings_path.name, "bad_records": "bad_records.jsonl", "report": "report.html"},
         "elapsed_seconds": round(elapsed, 3),
-        "throughput_records_per_second": round(read / elapsed, 1) if elapsed > 0 else None,
+        "throughput_records_per_second": _rate(read, elapsed),
+        "this_run": {"records_read": run_read, "elapsed_seconds": round(run_elapsed, 3),
+                     "throughput_records_per_second": _rate(run_read, run_elapsed)},
     }
 
 

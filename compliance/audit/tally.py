@@ -57,10 +57,12 @@ class Tally:
 
     # --------------------------------------------------------------------------- updates
 
-    def add_bad(self, archive_index: int, archive: str, line: int, record: int, reason: str) -> None:
+    def add_bad(self, archive_index: int, archive: str, line: int, record: int, reason: str,
+                record_id: str | None = None) -> None:
         self.bad[archive_index] += 1
         if len(self.bad_sample) < _BAD_SAMPLE:
-            self.bad_sample.append({"archive": archive, "line": line, "record": record, "reason": reason})
+            self.bad_sample.append({"archive": archive, "line": line, "record": record, "id": record_id,
+                                    "reason": reason})
 
     def add_record(self, archive_index: int) -> None:
         self.records[archive_index] += 1

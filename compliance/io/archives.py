@@ -5,7 +5,18 @@
 ``pyarrow.RecordBatch`` with one string column per mapped field plus ``__line__`` and
 ``__record__``); every bad record becomes a `BadRecord` in ``batch.bad``. Nothing aborts the
 stream except problems with the file as a whole (`ArchiveError`: unknown format, a mapped
-column missing from a CSV header or a Parquet schema, a non-string Parquet column).
+column missing from a CSV header or a Parquet schema, a Parquet column of a type the field
+cannot take).
+
+Value types
+    Every field is text. Identifier fields (`IDENTIFIER_FIELDS`: ``id``, ``merchant``,
+    ``recipient``) may also be integers — a JSON integer, an integer Parquet column — and are
+    delivered as their decimal text (``0`` → ``"0"``), so the same archive gives the same
+    records whether it is JSONL, CSV (where every cell is text) or Parquet. Any other value
+    (a JSON number with a fraction or exponent, a boolean, an object, an array) makes the
+    record bad; a Parquet column of another type is an `ArchiveError`. A missing key, a JSON
+    ``null``, an empty CSV cell and a Parquet null all mean "no value": fine for an optional
+    field, a bad record for a required one.
 
 Records and checkpoints
     A *record* is a non-blank line of JSONL, a non-blank data row of CSV (the header is not a
@@ -20,6 +31,13 @@ Line numbers
     ``__line__`` / ``BadRecord.line`` are the 1-based physical line where the record starts
     (JSONL, CSV), or the 1-based row number (Parquet).
 
+What was read
+    Pass a `ReadTracker` (``tracker=``) to learn which part of the file the records came
+    from: the bytes taken from the start of the file (compressed bytes for ``.gz``), counted
+    and hashed (SHA-256) as they are read — no second pass. Readers buffer, so that part may
+    run past the last record yielded, never short of it. A Parquet file is hashed whole when
+    opened (its records are read from anywhere in the file).
+
 Why JSONL and CSV are parsed in Python rather than by ``pyarrow.json`` / ``pyarrow.csv``:
 those readers fail a whole block on one bad line and do not report the line a row came
 from, and both are requirements here. Parquet is read by pyarrow in batches.
@@ -30,11 +48,13 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
 import re
 import stat
+import sys
 import zlib
 from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -51,6 +71,9 @@ RECORD_COLUMN = "__record__"
 DEFAULT_FIELDS: Mapping[str, str] = {"text": "text"}
 SUPPORTED_ARCHIVES: tuple[str, ...] = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".csv", ".csv.gz", ".parquet")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: Our field names that identify something (a record, a merchant, a recipient): besides text,
+#: they may hold integers, delivered as their decimal text (see "Value types").
+IDENTIFIER_FIELDS: frozenset[str] = frozenset({"id", "merchant", "recipient"})
 
 
 # A CSV field may be as long as the file: the csv module's default limit (128 KiB) would split
@@ -77,12 +100,14 @@ class BadRecord:
         line: 1-based line where the record starts (row number for Parquet).
         reason: what was wrong (invalid JSON, wrong type, invalid UTF-8, missing field...).
         record: 0-based record number (see the module docstring).
+        id: the record's ``id`` field as text, when it is mapped and could itself be read.
     """
 
     path: str
     line: int
     reason: str
     record: int
+    id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +133,56 @@ class ArchiveBatch:
         return self.next_record - self.first_record
 
 
+class ReadTracker:
+    """Counts and hashes (SHA-256) the bytes an archive reader takes from its file, in order.
+
+    Give one to `iter_archive` (``tracker=``); while the batches are consumed, ``read_bytes``
+    is how many bytes from the start of the file were read so far, `hexdigest` their digest,
+    ``eof`` whether the end of the file was reached, and ``stat`` the file's status when it
+    was opened (None until then). Hashing runs at about 1 GB/s, as the bytes go by.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.read_bytes = 0
+        self.eof = False
+        self.stat: os.stat_result | None = None
+
+    def update(self, data: bytes | memoryview) -> None:
+        """Account for the next bytes read."""
+        self._hash.update(data)
+        self.read_bytes += len(data)
+
+    def hexdigest(self) -> str:
+        """SHA-256 of the bytes read so far."""
+        return self._hash.hexdigest()
+
+
+class _TrackedFile(io.RawIOBase):
+    """A raw binary file whose reads feed a `ReadTracker` (buffer it with `io.BufferedReader`)."""
+
+    def __init__(self, raw: IO[bytes], tracker: ReadTracker) -> None:
+        super().__init__()
+        self._raw = raw
+        self._tracker = tracker
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        if n:
+            self._tracker.update(memoryview(buffer)[:n])
+        elif n == 0:
+            self._tracker.eof = True
+        return int(n or 0)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
 def archive_format(path: Path) -> str:
     """``"jsonl"``, ``"csv"`` or ``"parquet"`` for a path, by its (compound) extension."""
     name = path.name.lower()
@@ -125,6 +200,8 @@ def iter_archive(
     batch_size: int = 10_000,
     optional: Collection[str] = (),
     skip_records: int = 0,
+    identifiers: Collection[str] = IDENTIFIER_FIELDS,
+    tracker: ReadTracker | None = None,
 ) -> Iterator[ArchiveBatch]:
     """Stream an archive as `ArchiveBatch`es.
 
@@ -138,6 +215,9 @@ def iter_archive(
         optional: our field names that may be missing/null (null in the output); any other
             missing field makes the record bad.
         skip_records: resume point: skip this many records (see "Records and checkpoints").
+        identifiers: our field names that may also hold integers, delivered as text (see
+            "Value types"); default `IDENTIFIER_FIELDS`. Names not mapped are ignored.
+        tracker: counts and hashes the bytes read from the file (see "What was read").
 
     Raises:
         ArchiveError: unsupported type, or a mapping that does not fit the file's header or
@@ -155,17 +235,21 @@ def iter_archive(
     if unknown_optional:
         raise ValueError(f"optional names fields that are not mapped: {', '.join(sorted(unknown_optional))}")
     kind = archive_format(path)
+    integers = frozenset(identifiers) & frozenset(mapping)
     if kind == "parquet":
-        yield from _iter_parquet(path, mapping, batch_size, frozenset(optional), skip_records)
+        yield from _iter_parquet(path, mapping, batch_size, frozenset(optional), skip_records, integers, tracker)
         return
-    records = _jsonl_records(path, mapping) if kind == "jsonl" else _csv_records(path, mapping, frozenset(optional))
-    yield from _batches(path, records, mapping, frozenset(optional), batch_size, skip_records)
+    if kind == "jsonl":
+        records = _jsonl_records(path, tracker)
+    else:
+        records = _csv_records(path, mapping, frozenset(optional), tracker)
+    yield from _batches(path, records, mapping, frozenset(optional), batch_size, skip_records, integers)
 
 
 # ----------------------------------------------------------------------------- line formats
 
-# A parsed record: (line, values by OUR field name or a str reason, or None for "skipped").
-_Parsed = tuple[int, dict[str, Any] | str | None]
+# A bad record: (reason, its id as text when that could be read).
+_Bad = tuple[str, "str | None"]
 
 
 def _check_readable_kind(path: Path, *, stream_ok: bool = True) -> None:
@@ -185,14 +269,32 @@ def _check_readable_kind(path: Path, *, stream_ok: bool = True) -> None:
         raise ArchiveError(path, f"is {kind}; this archive type must be a regular file")
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def _open_binary(path: Path, tracker: ReadTracker | None = None) -> IO[bytes]:
     _check_readable_kind(path)
     try:
-        if path.name.lower().endswith(".gz"):
-            return gzip.open(path, "rb")
-        return open(path, "rb")
+        raw: IO[bytes] = open(path, "rb", buffering=0 if tracker is not None else -1)
     except OSError as exc:
         raise ArchiveError(path, f"cannot open: {exc.strerror or exc}") from None
+    if tracker is not None:
+        tracker.stat = os.fstat(raw.fileno())
+        raw = io.BufferedReader(_TrackedFile(raw, tracker), buffer_size=1 << 16)  # type: ignore[arg-type]
+    if path.name.lower().endswith(".gz"):
+        return _GzipOwning(raw)
+    return raw
+
+
+class _GzipOwning(gzip.GzipFile):
+    """A gzip reader over an open file object that closes that file when it is closed."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._owned = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._owned.close()
 
 
 _STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
@@ -209,10 +311,10 @@ def _lookup(obj: dict[str, Any], key: str) -> tuple[bool, Any]:
     return True, current
 
 
-def _jsonl_records(path: Path, mapping: Mapping[str, str]) -> Iterator[tuple[int, bytes | str]]:
+def _jsonl_records(path: Path, tracker: ReadTracker | None) -> Iterator[tuple[int, bytes | str]]:
     """Yield (line, raw bytes) per non-blank line, or (line, reason) once on a broken stream."""
     line = 0
-    with _open_binary(path) as stream:
+    with _open_binary(path, tracker) as stream:
         try:
             for raw in stream:
                 line += 1
@@ -222,19 +324,50 @@ def _jsonl_records(path: Path, mapping: Mapping[str, str]) -> Iterator[tuple[int
             yield line + 1, f"unreadable compressed stream ({type(exc).__name__}: {exc}); rest of file skipped"
 
 
-def _parse_json_line(raw: bytes, mapping: Mapping[str, str], optional: frozenset[str]) -> dict[str, Any] | str:
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+
+
+def _json_value(value: Any, integer_ok: bool) -> str | None:
+    """A field's value as text, or None when it has a type the field cannot take."""
+    if isinstance(value, str):
+        return value
+    if integer_ok and type(value) is int:  # not bool
+        return str(value)
+    return None
+
+
+def _parse_json_line(
+    raw: bytes, mapping: Mapping[str, str], optional: frozenset[str], integers: frozenset[str]
+) -> dict[str, Any] | _Bad:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return f"invalid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
+        return f"invalid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)", None
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        return f"invalid JSON: {exc.msg} (column {exc.colno})"
+        return f"invalid JSON: {exc.msg} (column {exc.colno})", None
     except RecursionError:
-        return "invalid JSON: nested too deeply"
+        return "invalid JSON: nested too deeply", None
+    except ValueError:  # an integer of more digits than int() converts
+        return f"invalid JSON: an integer of more than {sys.get_int_max_str_digits()} digits", None
     if not isinstance(obj, dict):
-        return f"expected a JSON object, got {type(obj).__name__}"
+        return f"expected a JSON object, got {_json_type(obj)}", None
+    record_id: str | None = None
+    if "id" in mapping:
+        found, value = _lookup(obj, mapping["id"])
+        if found and value is not None:
+            record_id = _json_value(value, "id" in integers)
+            if record_id is not None and _SURROGATE.search(record_id):
+                record_id = None
     values: dict[str, Any] = {}
     for ours, theirs in mapping.items():
         found, value = _lookup(obj, theirs)
@@ -242,12 +375,15 @@ def _parse_json_line(raw: bytes, mapping: Mapping[str, str], optional: frozenset
             if ours in optional:
                 values[ours] = None
                 continue
-            return f"missing field {theirs!r}" + (f" (mapped to {ours!r})" if theirs != ours else "")
-        if not isinstance(value, str):
-            return f"field {theirs!r} must be a string, got {type(value).__name__}"
-        if _SURROGATE.search(value):
-            return f"field {theirs!r} holds a lone surrogate escape (not valid Unicode)"
-        values[ours] = value
+            return f"missing field {theirs!r}" + (f" (mapped to {ours!r})" if theirs != ours else ""), record_id
+        text_value = _json_value(value, ours in integers)
+        if text_value is None:
+            expected = "a string or an integer" if ours in integers else "a string"
+            shown = "" if isinstance(value, (dict, list)) else f" {json.dumps(value)[:40]}"
+            return f"field {theirs!r} must be {expected}, got {_json_type(value)}{shown}", record_id
+        if _SURROGATE.search(text_value):
+            return f"field {theirs!r} holds a lone surrogate escape (not valid Unicode)", record_id
+        values[ours] = text_value
     return values
 
 
@@ -281,14 +417,15 @@ class _Lines:
         self.record = []
 
 
-def _csv_records(path: Path, mapping: Mapping[str, str], optional: frozenset[str]) -> Iterator[tuple[int, Any]]:
+def _csv_records(path: Path, mapping: Mapping[str, str], optional: frozenset[str],
+                 tracker: ReadTracker | None) -> Iterator[tuple[int, Any]]:
     """Yield (line, values | reason) per non-blank CSV data row; the header is checked first.
 
     Parsed strictly (RFC 4180): text after a closing quote makes the record bad (the rest of
     its line is dropped). A quote left open to the end of the file makes its first line one
     bad record, and the lines after it are read again as records.
     """
-    binary = _open_binary(path)
+    binary = _open_binary(path, tracker)
     text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
     with text:
         lines = _Lines(text)
@@ -339,6 +476,10 @@ def _csv_records(path: Path, mapping: Mapping[str, str], optional: frozenset[str
                 continue
             values: dict[str, Any] = {}
             reason: str | None = None
+            id_index = columns.get("id")
+            record_id = row[id_index] if id_index is not None else None
+            if not record_id or _SURROGATE.search(record_id):
+                record_id = None
             for ours in mapping:
                 index = columns.get(ours)
                 value = row[index] if index is not None else ""
@@ -354,7 +495,7 @@ def _csv_records(path: Path, mapping: Mapping[str, str], optional: frozenset[str
                     )
                     break
                 values[ours] = value
-            yield line, reason if reason is not None else values
+            yield line, (reason, record_id) if reason is not None else values
 
 
 def _batches(
@@ -364,6 +505,7 @@ def _batches(
     optional: frozenset[str],
     batch_size: int,
     skip_records: int,
+    integers: frozenset[str],
 ) -> Iterator[ArchiveBatch]:
     names = list(mapping)
     number = 0
@@ -377,9 +519,11 @@ def _batches(
             number += 1
             continue
         if isinstance(item, bytes):
-            item = _parse_json_line(item, mapping, optional)
+            item = _parse_json_line(item, mapping, optional, integers)
         if isinstance(item, str):
             bad.append(BadRecord(str(path), line, item, number))
+        elif isinstance(item, tuple):
+            bad.append(BadRecord(str(path), line, item[0], number, item[1]))
         else:
             for name in names:
                 columns[name].append(item[name])
@@ -420,13 +564,32 @@ def _make_batch(
 _PARQUET_ERRORS = (OSError, pa.ArrowException, ValueError, IndexError, KeyError)
 
 
+def _is_text_type(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)
+                or pa.types.is_large_binary(kind))
+
+
+def _hash_whole_file(path: Path, tracker: ReadTracker) -> None:
+    try:
+        with open(path, "rb") as f:
+            tracker.stat = os.fstat(f.fileno())
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                tracker.update(chunk)
+        tracker.eof = True
+    except OSError as exc:
+        raise ArchiveError(path, f"cannot open: {exc.strerror or exc}") from None
+
+
 def _iter_parquet(
-    path: Path, mapping: Mapping[str, str], batch_size: int, optional: frozenset[str], skip_records: int
+    path: Path, mapping: Mapping[str, str], batch_size: int, optional: frozenset[str], skip_records: int,
+    integers: frozenset[str], tracker: ReadTracker | None,
 ) -> Iterator[ArchiveBatch]:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     _check_readable_kind(path, stream_ok=False)
+    if tracker is not None:
+        _hash_whole_file(path, tracker)
     try:
         parquet = pq.ParquetFile(path)
         schema = parquet.schema_arrow
@@ -442,11 +605,12 @@ def _iter_parquet(
                 continue
             raise ArchiveError(path, f"Parquet schema has no column {theirs!r} (mapped to {ours!r}); columns: {', '.join(schema.names)}")
         kind = schema.field(index).type
-        if pa.types.is_dictionary(kind):  # a categorical text column: its values decide
+        if pa.types.is_dictionary(kind):  # a categorical column: its values decide
             kind = kind.value_type
-        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)
-                or pa.types.is_large_binary(kind)):
-            raise ArchiveError(path, f"Parquet column {theirs!r} has type {kind}, expected string")
+        if not (_is_text_type(kind) or (ours in integers and pa.types.is_integer(kind))):
+            expected = "string or integer" if ours in integers else "string"
+            raise ArchiveError(path, f"Parquet column {theirs!r} (mapped to {ours!r}) has type {kind}, "
+                                     f"expected {expected}")
         if theirs not in wanted:
             wanted.append(theirs)
 
@@ -491,6 +655,8 @@ def _parquet_column(table: pa.Table, name: str) -> tuple[list[str | None] | pa.A
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     problems: list[str | None] = [None] * len(column)
+    if pa.types.is_integer(column.type):  # an identifier column (checked against the schema)
+        return column.cast(pa.string()), problems
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         try:
             column.validate(full=True)
@@ -517,6 +683,7 @@ def _parquet_batch(
     n = table.num_rows
     reasons: list[str | None] = [None] * n
     out_columns: dict[str, pa.Array] = {}
+    id_problems: list[str | None] = [None] * n
     for ours, theirs in mapping.items():
         if theirs not in table.column_names:
             out_columns[ours] = pa.nulls(n, type=pa.string())
@@ -526,6 +693,8 @@ def _parquet_batch(
         for i, problem in enumerate(problems):
             if problem and reasons[i] is None:
                 reasons[i] = problem
+        if ours == "id":
+            id_problems = problems
         if ours not in optional and array.null_count:
             for i, is_null in enumerate(array.is_null().to_pylist()):
                 if is_null and reasons[i] is None:
@@ -535,7 +704,11 @@ def _parquet_batch(
     lines = pc.add(ordinals, 1)
     arrays = [*out_columns.values(), lines, ordinals]
     batch = pa.RecordBatch.from_arrays(arrays, names=[*out_columns, LINE_COLUMN, RECORD_COLUMN])
-    bad = tuple(BadRecord(str(path), first_row + i + 1, r, first_row + i) for i, r in enumerate(reasons) if r)
+    bad: tuple[BadRecord, ...] = ()
+    if any(reasons):
+        ids = out_columns["id"].to_pylist() if "id" in out_columns else [None] * n
+        bad = tuple(BadRecord(str(path), first_row + i + 1, r, first_row + i, None if id_problems[i] else ids[i])
+                    for i, r in enumerate(reasons) if r)
     if bad:
         keep = pa.array([r is None for r in reasons])
         batch = batch.filter(keep)

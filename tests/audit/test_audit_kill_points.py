@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from compliance.audit.checkpoint import CHECKPOINT_VERSION
 from compliance.audit.summary import TIMING_KEYS
 
 from .conftest import message_rows, write_jsonl
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.fault
 ROWS = 1200
 BATCH = 20
 EVERY = 60
+BAD = 3  # bad lines in the archive, allowed by --max-bad-records so a clean run exits 1
 KILLS = max(int(os.environ.get("COMPLIANCE_FAULT_KILLS", "10")), 2)
 
 
@@ -47,7 +49,8 @@ def _rows() -> list[Any]:
 def command(archive: Path, out: Path, fmt: str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "compliance.audit", str(archive), "--out", str(out), "--channel", "jd.sms",
             "--batch-size", str(BATCH), "--checkpoint-every", str(EVERY), "--progress", "none", "--jobs", "1",
-            "--ledger", "memory://", "--message-class", "marketing", "--findings-format", fmt, *extra]
+            "--ledger", "memory://", "--message-class", "marketing", "--findings-format", fmt,
+            "--max-bad-records", str(BAD), *extra]
 
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -148,8 +151,16 @@ def run_killed(cmd: list[str], delay: float) -> str:
 
 
 def resume(cmd: list[str]) -> None:
+    """Resume a killed run: ``--resume`` when it left a checkpoint — which must be taken up,
+    not discarded — else ``--resume`` is refused and ``--resume --restart`` starts afresh."""
+    out = Path(cmd[cmd.index("--out") + 1])
+    if not (out / "checkpoint.json").exists():
+        refused = subprocess.run([*cmd, "--resume"], env=ENV, capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 2 and "holds no checkpoint" in refused.stderr, refused.stderr
+        cmd = [*cmd, "--restart"]
     done = subprocess.run([*cmd, "--resume"], env=ENV, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
+    assert "cannot resume" not in done.stderr, done.stderr
 
 
 def kill_delays(seconds: float, count: int) -> list[float]:
@@ -240,12 +251,12 @@ def test_a_full_disk_is_a_clear_error_and_the_run_resumes(
     out = tmp_path / "out"
     options = AuditOptions([workload.archive], out, channel="jd.sms", jobs=1, progress="none",
                            batch_size=BATCH, checkpoint_every=EVERY, ledger="memory://",
-                           message_class="marketing")
+                           message_class="marketing", max_bad_records=BAD)
     with pytest.raises(AuditOutputError) as info:
         run_audit(options, engine=engine)
     text = str(info.value)
     assert "No space left on device" in text and str(out) in text and "--resume" in text
-    assert json.loads((out / "checkpoint.json").read_text(encoding="utf-8"))["version"] == 1
+    assert json.loads((out / "checkpoint.json").read_text(encoding="utf-8"))["version"] == CHECKPOINT_VERSION
     monkeypatch.undo()  # space is back
     run_audit(AuditOptions(**{**options.__dict__, "resume": True}), engine=engine)
     assert_same_outputs(out, workload.reference["jsonl"])
@@ -287,5 +298,5 @@ def test_a_damaged_resume_state_is_refused_clearly(workload: Workload, engine: A
     else:
         path = out / "findings.jsonl"
         path.write_bytes(path.read_bytes()[:1000])
-    with pytest.raises(AuditUsageError, match="without --resume"):
+    with pytest.raises(AuditUsageError, match="rerun with --restart"):
         run_audit(AuditOptions(**{**options.__dict__, "resume": True}), engine=engine)

@@ -145,7 +145,11 @@ def test_summary_contents(engine, archive, tmp_path):
     assert summary["elapsed_seconds"] > 0 and summary["throughput_records_per_second"] > 0
     errors = summary["findings_by_severity"].get("error", 0)
     assert summary["findings_at_or_above_threshold"] == errors
-    assert result.exit_code == (1 if errors else 0)
+    # three bad records and the default --max-bad-records 0: the audit fails, whatever its findings
+    assert (summary["max_bad_records"], summary["too_many_bad_records"], result.exit_code) == ("0", True, 2)
+    allowed = audit(engine, [archive], tmp_path / "allowed", max_bad_records=3)
+    assert allowed.summary["too_many_bad_records"] is False
+    assert allowed.exit_code == (1 if errors else 0)
 
 
 def test_exit_codes_follow_the_threshold(engine, tmp_path):

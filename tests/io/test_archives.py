@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import hashlib
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,6 +17,7 @@ from compliance.io.archives import (
     RECORD_COLUMN,
     ArchiveError,
     BadRecord,
+    ReadTracker,
     iter_archive,
 )
 
@@ -44,7 +48,7 @@ def collect(path: Path, **kwargs):  # type: ignore[no-untyped-def]
 def expected_bad() -> list[tuple[int, str]]:
     return [
         (3, "invalid JSON"),
-        (4, "must be a string, got int"),
+        (4, "field 'content' must be a string, got integer 42"),
         (5, "invalid UTF-8"),
         (6, "missing field 'content'"),
         (7, "expected a JSON object"),
@@ -140,7 +144,7 @@ def test_parquet_string_column_and_wrong_type(tmp_path: Path) -> None:
     pq.write_table(pa.table({"text": ["一", "二"], "n": [1, 2]}), path)
     good, bad, _ = collect(path)
     assert [r["text"] for r in good] == ["一", "二"] and bad == []
-    with pytest.raises(ArchiveError, match="type int64"):
+    with pytest.raises(ArchiveError, match="'n' \\(mapped to 'body'\\) has type int64, expected string$"):
         list(iter_archive(path, fields={"body": "n"}))
 
 
@@ -149,3 +153,129 @@ def test_unsupported_archive(tmp_path: Path) -> None:
     path.write_bytes(b"")
     with pytest.raises(ArchiveError, match="supported"):
         list(iter_archive(path))
+
+
+# -- identifiers: strings or integers, delivered as text, the same in every format ---------------
+
+SENDS = [{"id": 0, "text": "一", "merchant": 12, "recipient": 13800138000},
+         {"id": -7, "text": "二", "merchant": "s2", "recipient": None},
+         {"id": "m3", "text": "三", "merchant": 2**63 - 1, "recipient": "u3"}]
+MAPPING = {"text": "text", "id": "id", "merchant": "merchant", "recipient": "recipient"}
+OPTIONAL = {"id", "merchant", "recipient"}
+EXPECTED = [("0", "一", "12", "13800138000"), ("-7", "二", "s2", None), ("m3", "三", str(2**63 - 1), "u3")]
+
+
+def _good(path: Path) -> list[tuple[object, ...]]:
+    good, bad, _ = collect(path, fields=MAPPING, optional=OPTIONAL, batch_size=2)
+    assert bad == []
+    return [(r["id"], r["text"], r["merchant"], r["recipient"]) for r in good]
+
+
+def test_integer_identifiers_are_text_in_jsonl_and_csv(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in SENDS) + "\n", encoding="utf-8")
+    assert _good(path) == EXPECTED
+    path = tmp_path / "a.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(SENDS[0]))
+        writer.writerows([["" if v is None else v for v in r.values()] for r in SENDS])
+    assert _good(path) == EXPECTED
+
+
+def test_integer_parquet_identifier_columns_are_text(tmp_path: Path) -> None:
+    path = tmp_path / "a.parquet"
+    table = pa.table({"id": pa.array([0, -7, None], pa.int64()), "text": ["一", "二", "三"],
+                      "merchant": pa.array([12, 2, 2**63 - 1], pa.uint64()).dictionary_encode(),
+                      "recipient": pa.array([13800138000, None, 3], pa.int64())})
+    pq.write_table(table, path, row_group_size=2)
+    assert _good(path) == [("0", "一", "12", "13800138000"), ("-7", "二", "2", None), (None, "三", str(2**63 - 1), "3")]
+    batch = next(iter(iter_archive(path, fields=MAPPING, optional=OPTIONAL)))
+    assert {batch.records.schema.field(n).type for n in MAPPING} == {pa.string()}
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (1.0, "field 'id' must be a string or an integer, got number 1.0"),
+    (True, "field 'id' must be a string or an integer, got boolean true"),
+    ({"n": 1}, "field 'id' must be a string or an integer, got object"),
+])
+def test_other_identifier_types_are_bad_records(tmp_path: Path, value: object, reason: str) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": value, "text": "x"}) + "\n" + json.dumps({"id": 5, "channel": 5, "text": "y"})
+                    + "\n", encoding="utf-8")
+    good, bad, _ = collect(path, fields={"text": "text", "id": "id", "channel": "channel"}, optional={"id", "channel"})
+    assert good == []
+    assert [(b.line, b.reason, b.id) for b in bad] == [
+        (1, reason, None), (2, "field 'channel' must be a string, got integer 5", "5")]
+
+
+def test_parquet_identifier_column_of_another_type_is_an_archive_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"id": [1.5], "text": ["x"], "n": [True]}), path)
+    with pytest.raises(ArchiveError, match="'id' \\(mapped to 'id'\\) has type double, expected string or integer"):
+        list(iter_archive(path, fields={"text": "text", "id": "id"}))
+    with pytest.raises(ArchiveError, match="type bool, expected string or integer"):
+        list(iter_archive(path, fields={"text": "text", "merchant": "n"}))
+
+
+def test_identifiers_can_be_restricted(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": 0, "text": "x"}) + "\n", encoding="utf-8")
+    good, bad, _ = collect(path, fields={"text": "text", "id": "id"}, identifiers=())
+    assert good == [] and "must be a string, got integer 0" in bad[0].reason
+
+
+def test_bad_records_carry_their_id_as_text(tmp_path: Path) -> None:
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text('{"id": 41, "text": 1}\n{"id": "k", "text": null}\n{"id": 43, \n', encoding="utf-8")
+    _, bad, _ = collect(jsonl, fields={"text": "text", "id": "id"}, optional={"id"})
+    assert [(b.line, b.id) for b in bad] == [(1, "41"), (2, "k"), (3, None)]
+    csv_path = tmp_path / "a.csv"
+    csv_path.write_text("id,text\n41,\n42,x,y\n", encoding="utf-8")
+    _, bad, _ = collect(csv_path, fields={"text": "text", "id": "id"}, optional={"id"})
+    assert [(b.line, b.id) for b in bad] == [(2, "41"), (3, None)]
+    parquet = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"id": pa.array([41, 42], pa.int64()), "text": [None, "x"]}), parquet)
+    _, bad, _ = collect(parquet, fields={"text": "text", "id": "id"}, optional={"id"})
+    assert [(b.line, b.id) for b in bad] == [(1, "41")]
+
+
+def test_an_integer_too_long_to_read_is_a_bad_record(tmp_path: Path) -> None:
+    """It used to escape as a ValueError from the reader (Python's int digit limit)."""
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": ' + "9" * 5000 + ', "text": "x"}\n{"text": "y"}\n', encoding="utf-8")
+    good, bad, _ = collect(path, fields={"text": "text", "id": "id"}, optional={"id"})
+    assert [r["text"] for r in good] == ["y"]
+    assert bad[0].line == 1 and "an integer of more than" in bad[0].reason
+
+
+# -- what was read: counted and hashed as it goes by ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["a.jsonl", "a.jsonl.gz", "a.csv", "a.csv.gz", "a.parquet"])
+def test_read_tracker_hashes_the_bytes_read(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    texts = [f"消息{i}-" + hashlib.sha256(str(i).encode()).hexdigest() * 4 for i in range(3000)]  # not too compressible
+    if name.startswith("a.jsonl"):
+        data = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts).encode()
+    else:
+        data = ("text\n" + "".join(t + "\n" for t in texts)).encode()
+    if name.endswith(".parquet"):
+        pq.write_table(pa.table({"text": texts}), path)
+    else:
+        path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    whole = path.read_bytes()
+    tracker = ReadTracker()
+    batches = iter_archive(path, batch_size=100, tracker=tracker)
+    first = next(batches)
+    assert tracker.stat is not None and tracker.stat.st_size == len(whole)
+    if name.endswith(".parquet"):  # hashed whole when opened
+        assert tracker.read_bytes == len(whole) and tracker.eof
+    else:  # a prefix that holds at least the records yielded
+        assert 0 < tracker.read_bytes < len(whole) and not tracker.eof
+        if name in ("a.jsonl", "a.csv"):
+            assert tracker.read_bytes >= len(b"".join(data.splitlines(keepends=True)[: first.next_record + 1]))
+    assert tracker.hexdigest() == hashlib.sha256(whole[: tracker.read_bytes]).hexdigest()
+    assert sum(b.records.num_rows for b in batches) + first.records.num_rows == len(texts)
+    assert (tracker.read_bytes, tracker.eof) == (len(whole), True)
+    assert tracker.hexdigest() == hashlib.sha256(whole).hexdigest()
