@@ -35,7 +35,7 @@ TSV_FILE = "sms_spam_zh.tsv"
 #: Placeholders whose rendering is a contact (gold ``contact`` by construction).
 CONTACT_PLACEHOLDERS: frozenset[str] = frozenset({"PHONE", "CELLPHONE", "HOTLINE", "WECHAT", "URL"})
 
-#: The FBS placeholders. ``URL`` may have letters and digits glued after it (``URLdk0okxal``):
+#: The FBS placeholders. ``URL`` may have letters and digits glued after it (``URLab12cd``):
 #: they are the link's path. Longest first (``CELLPHONE`` before ``PHONE``). Rare tokens of the
 #: data (``BANK``, 5 times; the typo ``CELLPHON``) and the literal word ``QQ`` stay as written.
 _PLACEHOLDER = re.compile(r"CELLPHONE|HOTLINE|PHONE|WECHAT|URL(?P<tail>[a-z0-9]*)|NAME|PLACE|DIGIT")
@@ -220,7 +220,7 @@ def _render_fbs(file: str, line: int, raw: str) -> EvalText:
         name = "URL" if match.group(0).startswith("URL") else match.group(0)
         value = _url(rng, match.group("tail")) if name == "URL" else _RENDERERS[name](rng)
         if name in CONTACT_PLACEHOLDERS and before and _ALNUM.match(before[-1]):
-            before += " "  # oppoWECHAT: keep the contact apart from the letters glued to it
+            before += " "  # abcWECHAT: keep the contact apart from the letters glued to it
         out.append(before)
         size += len(before)
         if (name in CONTACT_PLACEHOLDERS and rendered and rendered[-1][2] == size
@@ -233,7 +233,7 @@ def _render_fbs(file: str, line: int, raw: str) -> EvalText:
         pos = match.end()
         after = raw[pos:pos + 1]
         if name in CONTACT_PLACEHOLDERS and after and _ALNUM.match(after):
-            out.append(" ")  # PHONEtd, CELLPHONE0
+            out.append(" ")  # PHONEab, CELLPHONE0: not glued to what follows
             size += 1
     out.append(raw[pos:])
     joined = "".join(out)

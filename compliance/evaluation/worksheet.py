@@ -184,6 +184,9 @@ def parse(source: str, path: str, text_of: Callable[[Item], EvalText]) -> Worksh
                 continue
             if header["split"] and header["split"] != item.split:
                 problems.append(f"{where}: {item.id} is in {item.split}, the header says {header['split']}")
+            if any(b.item == item for b in blocks):
+                problems.append(f"{where}: {item.id} appears twice in the worksheet")
+                continue
             current = _Block(item, text, header["done"] in ("x", "X"), number)
             blocks.append(current)
             continue
