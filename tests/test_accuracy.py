@@ -211,6 +211,18 @@ def test_worksheet_round_trip() -> None:
     assert all(lb.split == lb.item.split for lb in result.labels)
 
 
+def test_worksheet_marks_a_span_inside_a_longer_quote() -> None:
+    text = _TEXTS[Item(TSV_FILE, 2)].text
+    body = (f'=== [x] {TSV_FILE}:2\nad_law | "！[[最后一天]]！加" | borderline | 期限\n'
+            'contact | "[[加微信]]领券" | strict\n')
+    (label,) = parse(_sheet(body), "w.txt", _text_of).labels
+    assert [(s.start, s.end) for s in label.spans] == [
+        (text.rindex("最后一天"), text.rindex("最后一天") + 4), (text.index("加微信"), text.index("加微信") + 3)]
+    for bad in ('"[[最后一天]]！[[加微信]]"', '"最后一天]]"', '"[[]]"'):
+        with pytest.raises(WorksheetError, match=r"mark one span with \[\["):
+            parse(_sheet(f"=== [x] {TSV_FILE}:2\nad_law | {bad} | strict\n"), "w.txt", _text_of)
+
+
 def test_worksheet_keeps_open_blocks_out() -> None:
     result = parse(dump(_TEXTS.values(), batch="1 of 6", labeller="ana"), "w.txt", _text_of)
     assert result.labels == [] and len(result.open) == 3

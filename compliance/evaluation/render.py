@@ -54,11 +54,11 @@ _AREA_CODES = ("010", "020", "021", "022", "023", "025", "027", "028", "029", "0
 _LINK_DOMAINS = ("t.cn", "dwz.cn", "url.cn", "suo.im", "sina.lt", "w.url.cn")
 _WECHAT_WORDS = ("lily", "meimei", "xiaoya", "shop", "vip", "mall", "beauty", "home", "kefu",
                  "tina", "amy", "yoyo", "sunny", "happy", "abc", "jia")
-#: Neutral names and places: none contains a lexicon term of any category.
+#: Neutral names and places: none contains a lexicon term of any category, or a brand.
 _NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "吴敏", "徐强",
           "孙悦", "马琳", "朱红", "胡军", "郭涛", "林平")
 _PLACES = ("朝阳路", "人民广场", "中山路", "解放大道", "滨江新区", "建设路", "高新区",
-           "五一广场", "东湖路", "新华街", "城南", "西湖区", "南京东路", "万达广场")
+           "五一广场", "东湖路", "新华街", "城南", "西湖区", "南京东路", "文化广场")
 _LETTERS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 _CODE_CHARS = _LETTERS + "23456789"
 

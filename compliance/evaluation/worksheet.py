@@ -11,10 +11,13 @@ and the labeller adds, under the block, one line per span::
     ad_law | "全网最低价" | strict
     contact | "加微信" | strict
     ad_law | "最" #2 | borderline | 最后一天：期限真实与否无从得知
+    contact | "QQ:[[12345678]]" | strict
 
 then changes ``[ ]`` to ``[x]`` when the message is done (a done message without span lines
 asserts that it has no violation). The quoted text must occur in the message; when it occurs
-more than once, ``#N`` says which occurrence (1-based). A line may repeat the block's id in
+more than once, ``#N`` says which occurrence (1-based; occurrences may overlap: in
+``xxxxx`` the text ``xxxx`` occurs twice), or a longer quote gives the context and ``[[…]]``
+marks the span inside it. A line may repeat the block's id in
 front (``sms_spam_zh.tsv:17 | ad_law | …``). ``note: …`` adds a note to the record. Lines
 starting with ``#`` are comments; ``>`` lines are the text (ignored on reading: the text is
 always recomputed from the corpus, so an edited copy cannot shift offsets).
@@ -54,7 +57,8 @@ _INSTRUCTIONS = """\
 #   category | "exact text from the message" | strict | optional reason
 #   category | "exact text" #2 | borderline | one-line reason (required for borderline)
 # categories: {categories}
-# #N picks the N-th occurrence (from 1) when the text occurs more than once.
+# #N picks the N-th occurrence (from 1) when the text occurs more than once; or quote more
+# context and mark the span inside it with [[ ]]:   contact | "QQ:[[12345678]]" | strict
 # A note for the record: "note: ...". When a message is done, also when it has no violation,
 # change its [ ] to [x]; only [x] messages are ingested. "# auto" lines are the dataset's own
 # contacts: gold by construction, do not repeat them.
@@ -102,18 +106,32 @@ def dump(texts: Iterable[EvalText], *, batch: str, labeller: str = "", path: str
     return "\n".join(out)
 
 
-def _locate(text: str, needle: str, occurrence: int | None) -> tuple[int, int] | str:
-    """Offsets of the chosen occurrence of ``needle``, or what is wrong."""
+def _locate(text: str, quoted: str, occurrence: int | None) -> tuple[int, int] | str:
+    """Offsets of the chosen occurrence of ``quoted``, or what is wrong.
+
+    ``quoted`` may mark the span inside a longer, unambiguous quote: ``QQ:[[12345]]``.
+    """
+    before, marked, after = quoted, "", ""
+    if "[[" in quoted or "]]" in quoted:
+        match = re.fullmatch(r"(?P<before>.*?)\[\[(?P<span>.+?)\]\](?P<after>.*)", quoted)
+        if match is None or "[[" in match["after"] or "]]" in match["after"]:
+            return f'"{quoted}": mark one span with [[ and ]] inside the quote, e.g. "QQ:[[12345]]"'
+        before, marked, after = match["before"], match["span"], match["after"]
+    needle = before + marked + after
     starts = [m.start() for m in re.finditer(f"(?={re.escape(needle)})", text)]
     if not starts:
         return f'"{needle}" does not occur in the message'
     if occurrence is None:
         if len(starts) > 1:
-            return f'"{needle}" occurs {len(starts)} times: add #1 … #{len(starts)} after the quotes'
-        return starts[0], starts[0] + len(needle)
-    if not 1 <= occurrence <= len(starts):
+            return (f'"{needle}" occurs {len(starts)} times: add #1 … #{len(starts)} after the quotes, '
+                    f'or quote more context and mark the span with [[…]]')
+        start = starts[0]
+    elif not 1 <= occurrence <= len(starts):
         return f'"{needle}" occurs {len(starts)} time(s), there is no occurrence #{occurrence}'
-    start = starts[occurrence - 1]
+    else:
+        start = starts[occurrence - 1]
+    if marked:
+        return start + len(before), start + len(before) + len(marked)
     return start, start + len(needle)
 
 
