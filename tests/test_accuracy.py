@@ -31,15 +31,28 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "accuracy"
 needs_corpus = pytest.mark.skipif(not corpora.available(), reason="../shared/corpora absent")
 
-#: Floors on the DEV split, span level: (system, category, mode) -> (precision, recall). Set at
-#: what `make accuracy` measured on the labels when they were set (batch 1 only: 79 dev
-#: messages), rounded down a little. The lead raises them as labels and the linter improve;
-#: never lower one to let a change pass.
+#: Floors on the DEV split, span level: (system, category, mode) -> (precision, recall);
+#: category "all" is the sum over the four. Set at what `make accuracy` measured when they were
+#: set — batch 1 labelled (80 dev messages), the linter of 2026-12-03 — rounded down a little:
+#:   lint errors           ad_law strict 3/9 correct, 3/15 found; lenient 3/9, 3/7
+#:   lint errors+warnings  ad_law strict 3/12, 3/15; lenient 3/12, 3/7
+#:   both                  contact strict 41/41, 41/49; lenient 41/41, 41/48
+#: (inducement and impersonation: nothing found yet, no floor). The lead raises them as labels
+#: and the linter improve; never lower one to let a change pass.
 DEV_FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
-    ("lint errors+warnings", "ad_law", "strict"): (0.0, 0.0),
+    ("lint errors", "ad_law", "strict"): (0.30, 0.18),
+    ("lint errors", "ad_law", "lenient"): (0.30, 0.40),
+    ("lint errors+warnings", "ad_law", "strict"): (0.22, 0.18),
+    ("lint errors+warnings", "ad_law", "lenient"): (0.22, 0.40),
+    ("lint errors", "contact", "strict"): (0.97, 0.80),
+    ("lint errors", "contact", "lenient"): (0.97, 0.82),
+    ("lint errors+warnings", "contact", "strict"): (0.97, 0.80),
+    ("lint errors+warnings", "contact", "lenient"): (0.97, 0.82),
+    ("lint errors", "all", "strict"): (0.85, 0.50),
+    ("lint errors+warnings", "all", "strict"): (0.80, 0.50),
 }
 #: The floors mean something only with enough labelled dev messages behind them.
-MIN_DEV_LABELLED = 1
+MIN_DEV_LABELLED = 80
 
 
 # --- the split and the draw ------------------------------------------------------------------
@@ -375,6 +388,14 @@ def test_score_counts_a_clean_message_and_missing_predictions() -> None:
         score("s", labels, {}, texts, split="all", mode="loose")
 
 
+def test_a_prediction_inside_a_longer_one_counts_once() -> None:
+    from compliance.evaluation.systems import lexicon_terms, naive_substring
+
+    system = naive_substring(lexicon_terms())
+    text = "全网最低价"
+    assert [(p.category, text[p.start:p.end]) for p in system.predict(text)] == [("ad_law", "全网最低价")]
+
+
 def test_lint_findings_map_to_labelled_categories(engine) -> None:  # type: ignore[no-untyped-def]
     system = lint_system(engine, ("error", "warning"), "lint")
     text = "【京东好物】全网最低价，好评返现，详情 t.cn/AbCd12 回T退订"
@@ -477,7 +498,8 @@ def test_dev_floors(engine) -> None:  # type: ignore[no-untyped-def]
     scores = {(s.system, s.mode): s for s in data.evaluate([s for s in systems if s.name in names], splits=("dev",))}
     failures = []
     for (system, category, mode), (precision, recall) in DEV_FLOORS.items():
-        counts = scores[(system, mode)].spans[category]
+        score_ = scores[(system, mode)]
+        counts = score_.total("spans") if category == "all" else score_.spans[category]
         got = (counts.precision or 0.0, counts.recall or 0.0)
         if got[0] < precision or got[1] < recall:
             failures.append(f"{system} {category} {mode}: precision {got[0]:.3f} (floor {precision}), "

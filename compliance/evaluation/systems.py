@@ -75,11 +75,22 @@ class System:
 
 
 def _unique(predictions: Iterable[Prediction]) -> list[Prediction]:
-    """Sorted, one prediction per (category, span): two rules flagging the same span count once."""
+    """Sorted, one prediction per claim: identical spans of a category count once, and so does
+    a span inside another of its category (naive matching finds 最 inside 最低价; that is one
+    claim, as it is one finding of the linter)."""
     seen: dict[tuple[str, int | None, int | None], Prediction] = {}
     for p in predictions:
         seen.setdefault((p.category, p.start, p.end), p)
-    return sorted(seen.values(), key=lambda p: (p.start if p.start is not None else -1, p.category))
+    spans = [p for p in seen.values() if not p.whole_message]
+    kept = [p for p in seen.values() if p.whole_message]
+    for p in spans:
+        assert p.start is not None and p.end is not None
+        inside = any(q is not p and q.category == p.category and q.start is not None and q.end is not None
+                     and q.start <= p.start and p.end <= q.end and (q.end - q.start) > (p.end - p.start)
+                     for q in spans)
+        if not inside:
+            kept.append(p)
+    return sorted(kept, key=lambda p: (p.start if p.start is not None else -1, p.category))
 
 
 def lint_system(engine: Any, severities: Iterable[str], name: str, channel: str = CHANNEL) -> System:
