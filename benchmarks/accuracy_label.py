@@ -30,6 +30,7 @@ from pathlib import Path
 from compliance.evaluation.dataset import LABELS_DIR, MANIFEST, EvaluationSet
 from compliance.evaluation.draw import Corpus, Item, ManifestRow, batches, draw, read_manifest, write_manifest
 from compliance.evaluation.labels import Label, LabelError, read_labels, validate, write_labels
+from compliance.evaluation.render import EvalText
 from compliance.evaluation.worksheet import WorksheetError, dump, read
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "accuracy"
@@ -92,7 +93,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     data = EvaluationSet.load(args.data, corpus)
     in_manifest = {row.item for row in data.manifest}
 
-    def text_of(item: Item):  # type: ignore[no-untyped-def]
+    def text_of(item: Item) -> EvalText:
         if item not in in_manifest:
             raise KeyError(f"{item.id} is not in {MANIFEST}")
         return data.texts[item.id]

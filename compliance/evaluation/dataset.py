@@ -64,7 +64,7 @@ class EvaluationSet:
             raise ValueError("the evaluation texts are missing (load with the corpus)")
         texts = {ident: t.text for ident, t in self.texts.items()}
         wanted = self.labelled("all") if len(splits) != 1 else self.labelled(splits[0])
-        out = []
+        out: list[Score] = []
         for system in systems:
             predictions = {lb.id: system.predict(texts[lb.id]) for lb in wanted}
             out.extend(score(system.name, wanted, predictions, texts, split=split, mode=mode)
