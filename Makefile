@@ -20,7 +20,7 @@ NATIVE_TESTS := -m "not spark and not chromium and not precommit and not redis"
 # The compiled package lives under .venv, so it cannot find ../shared/corpora beside itself.
 NATIVE_ENV := PYTHONPATH=$(abspath $(NATIVE)) COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora}
 
-.PHONY: demo test test-native bench bench-native native fuzz venv redis chromium compiler system clean
+.PHONY: demo test test-native bench bench-native native accuracy fuzz venv redis chromium compiler system clean
 
 $(CORE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -81,6 +81,11 @@ bench: $(STAMP)
 bench-native: $(NATIVE_STAMP)
 	$(NATIVE_ENV) $(BIN)/pytest benchmarks/bench_lint.py -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
 	$(NATIVE_ENV) $(BIN)/python benchmarks/lint_breakdown.py
+
+# Precision and recall per category against the labelled evaluation set (docs/accuracy.md);
+# needs ../shared/corpora. `python -m benchmarks.accuracy --help` for the error listings and JSON.
+accuracy: $(STAMP)
+	$(BIN)/python -m benchmarks.accuracy
 
 # Long fuzzing: 20,000 random cases per hypothesis target (and per HTTP operation under
 # schemathesis), then each atheris harness for 60 s (crash files land in the current directory).

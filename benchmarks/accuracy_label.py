@@ -1,0 +1,193 @@
+"""The labelling workflow of the evaluation set (docs/accuracy.md, "Labelling").
+
+Run from the repository root::
+
+    python -m benchmarks.accuracy_label dump --batch 2 --of 6 --labeller NAME > /work/labels/batch-2.txt
+    # … label /work/labels/batch-2.txt by reading each message against docs/accuracy.md …
+    python -m benchmarks.accuracy_label ingest /work/labels/batch-2.txt
+    python -m benchmarks.accuracy_label status
+
+* ``dump``: the worksheet of batch K of N (each message's evaluation text with its
+  ``file:line`` id). Worksheets hold corpus text: keep them OUTSIDE the repository.
+* ``ingest``: reads a worksheet, checks every span against the real text, and writes the
+  finished messages (``[x]``) into ``tests/data/accuracy/labels/batch-K.jsonl`` (offsets only).
+  Ingesting again replaces the records of the same messages in that file.
+* ``status``: labelled messages per batch and split, and any problem of the label files.
+* ``draw``: recompute the seeded draw; ``--check`` compares it with the committed manifest,
+  ``--write`` rewrites the manifest (only when the draw itself is meant to change).
+
+Needs the corpora (``../shared/corpora`` or ``$COMPLIANCE_CORPORA``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from compliance.evaluation.dataset import LABELS_DIR, MANIFEST, EvaluationSet
+from compliance.evaluation.draw import Corpus, Item, ManifestRow, batches, draw, read_manifest, write_manifest
+from compliance.evaluation.labels import Label, LabelError, read_labels, validate, write_labels
+from compliance.evaluation.render import EvalText
+from compliance.evaluation.worksheet import WorksheetError, dump, read
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "accuracy"
+BATCHES = 6
+_BATCH = re.compile(r"^\s*(?P<k>\d+)\s+of\s+(?P<n>\d+)\s*$")
+
+
+def _corpus() -> Corpus:
+    corpus = Corpus.load()
+    if not corpus:
+        from compliance import corpora
+
+        sys.exit(f"no corpus found at {corpora.corpora_dir()} (set COMPLIANCE_CORPORA)")
+    return corpus
+
+
+def _read_from(label: Label, path: Path) -> bool:
+    """Was ``label`` read from the file ``path``? (`Label.source` is "path:line".)"""
+    return Path(label.source.rpartition(":")[0]).resolve() == path.resolve()
+
+
+def cmd_draw(args: argparse.Namespace) -> int:
+    corpus = _corpus()
+    rows = [ManifestRow(item, item.split, corpus.text(item).sha) for item in draw(corpus)]
+    path = args.data / MANIFEST
+    counts = Counter(row.item.file for row in rows)
+    print(f"draw: {len(rows)} lines: " + ", ".join(f"{f} {n}" for f, n in sorted(counts.items())), file=sys.stderr)
+    if args.write:
+        write_manifest(path, rows)
+        print(f"wrote {path}", file=sys.stderr)
+        return 0
+    committed = read_manifest(path)
+    if committed != rows:
+        differ = len(set(committed) ^ set(rows))
+        print(f"{path} differs from the draw ({differ} rows differ)", file=sys.stderr)
+        return 1
+    print(f"{path} matches the draw", file=sys.stderr)
+    return 0
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    if not 1 <= args.batch <= args.of:
+        sys.exit(f"--batch must be between 1 and --of ({args.of}), got {args.batch}")
+    corpus = _corpus()
+    data = EvaluationSet.load(args.data, corpus)
+    done = {lb.id for lb in data.labels}
+    assignment = batches(data.items, args.of)
+    chosen = [item for item in data.items if assignment[item] == args.batch]
+    if args.unlabelled:
+        chosen = [item for item in chosen if item.id not in done]
+    texts = [data.texts[item.id] for item in chosen]
+    print(dump(texts, batch=f"{args.batch} of {args.of}", labeller=args.labeller,
+               path=f"/work/labels/batch-{args.batch}.txt"))
+    print(f"batch {args.batch} of {args.of}: {len(texts)} messages", file=sys.stderr)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    corpus = _corpus()
+    data = EvaluationSet.load(args.data, corpus)
+    in_manifest = {row.item for row in data.manifest}
+
+    def text_of(item: Item) -> EvalText:
+        if item not in in_manifest:
+            raise KeyError(f"{item.id} is not in {MANIFEST}")
+        return data.texts[item.id]
+
+    try:
+        sheet = read(args.worksheet, text_of)
+    except WorksheetError as exc:
+        print(f"{args.worksheet}: {len(exc.problems)} problem(s), nothing written:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    if args.out is not None:
+        out = args.out
+    else:
+        batch = _BATCH.match(sheet.batch)
+        if not batch:
+            sys.exit(f"{args.worksheet}: header 'batch: K of N' missing or malformed ({sheet.batch!r}); use --out")
+        out = args.data / LABELS_DIR / f"batch-{batch['k']}.jsonl"
+    existing = {lb.id: lb for lb in (read_labels(out.parent) if out.parent.is_dir() else [])}
+    clashes = [f"{lb.id} (labelled in {existing[lb.id].source})" for lb in sheet.labels
+               if lb.id in existing and not _read_from(existing[lb.id], out)]
+    if clashes:
+        print("already labelled in another file, nothing written:\n  " + "\n  ".join(clashes), file=sys.stderr)
+        return 2
+    rows = {row.item: row for row in data.manifest}
+    problems = [p for lb in sheet.labels for p in validate(lb, data.texts[lb.id], rows)]
+    if problems:
+        print("problems, nothing written:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
+    kept = [lb for lb in existing.values() if _read_from(lb, out)]
+    merged: dict[str, Label] = {lb.id: lb for lb in kept}
+    merged.update((lb.id, lb) for lb in sheet.labels)
+    write_labels(out, merged.values())
+    splits = Counter(lb.split for lb in sheet.labels)
+    spans = Counter(s.category for lb in sheet.labels for s in lb.spans if s.origin == "hand")
+    print(f"ingested {len(sheet.labels)} messages (dev {splits['dev']}, test {splits['test']}) into {out}; "
+          f"{len(sheet.open)} still open; hand spans: "
+          + ", ".join(f"{c} {n}" for c, n in sorted(spans.items())), file=sys.stderr)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    corpus = Corpus.load()
+    try:
+        data = EvaluationSet.load(args.data, corpus)
+    except LabelError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    assignment = batches(data.items, args.of)
+    done = {lb.id for lb in data.labels}
+    per_batch: Counter[tuple[int, str]] = Counter()
+    total: Counter[int] = Counter()
+    for item in data.items:
+        total[assignment[item]] += 1
+        if item.id in done:
+            per_batch[(assignment[item], item.split)] += 1
+    for k in range(1, args.of + 1):
+        labelled = per_batch[(k, "dev")] + per_batch[(k, "test")]
+        print(f"batch {k} of {args.of}: {labelled}/{total[k]} labelled "
+              f"(dev {per_batch[(k, 'dev')]}, test {per_batch[(k, 'test')]})")
+    print(f"all: {len(done)}/{len(data.items)} labelled")
+    problems = data.problems()
+    if not corpus:
+        print("(corpus absent: offsets and hashes not checked)")
+    for problem in problems:
+        print(f"problem: {problem}")
+    return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.accuracy_label", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA, help=f"evaluation set directory (default {DATA})")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("dump", help="write the worksheet of a batch to stdout")
+    p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--of", type=int, default=BATCHES)
+    p.add_argument("--labeller", default="", help="your name, written into the worksheet header")
+    p.add_argument("--unlabelled", action="store_true", help="leave out messages already labelled")
+    p.set_defaults(run=cmd_dump)
+    p = sub.add_parser("ingest", help="read a worksheet into the label files")
+    p.add_argument("worksheet", type=Path)
+    p.add_argument("--out", type=Path, help="label file to write (default labels/batch-K.jsonl from the header)")
+    p.set_defaults(run=cmd_ingest)
+    p = sub.add_parser("status", help="labelled messages per batch, and label problems")
+    p.add_argument("--of", type=int, default=BATCHES)
+    p.set_defaults(run=cmd_status)
+    p = sub.add_parser("draw", help="recompute the draw and compare it with (or write) the manifest")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--check", action="store_true", help="compare with the committed manifest (default)")
+    group.add_argument("--write", action="store_true", help="rewrite the manifest")
+    p.set_defaults(run=cmd_draw)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
