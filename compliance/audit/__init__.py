@@ -9,6 +9,11 @@ records on every core with a verdict cache, writes ``findings.jsonl`` (or Parque
 ``bad_records.jsonl``, ``summary.json`` and a self-contained ``report.html`` into the output
 directory, and checkpoints so an interrupted run can be resumed (``resume=True``).
 
+Record ids (and merchants, recipients) may be strings or integers and are written as text.
+More bad records than ``max_bad_records`` (default 0) make the exit code 2. A resume is
+refused (`ResumeRefused`) when an archive is not the one the checkpoint read — its size,
+modification time or the SHA-256 of the part already read differ — unless ``restart=True``.
+
 Names are imported on first use so that ``compliance.audit.command`` (imported whenever the
 CLI builds its parser) stays light.
 """
@@ -17,10 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AuditOptions", "AuditOutputError", "AuditResult", "AuditUsageError", "FieldMap", "run_audit"]
+__all__ = ["AuditOptions", "AuditOutputError", "AuditResult", "AuditUsageError", "BadRecordLimit", "FieldMap",
+           "ResumeRefused", "run_audit"]
 
 _HOMES = {"AuditOptions": "options", "AuditUsageError": "options", "AuditOutputError": "options",
-          "FieldMap": "options",
+          "FieldMap": "options", "BadRecordLimit": "options", "ResumeRefused": "checkpoint",
           "AuditResult": "runner", "run_audit": "runner"}
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 
@@ -36,7 +36,7 @@ class AppendLog:
     def __init__(self, path: Path, committed: dict[str, int] | None) -> None:
         self.path = path
         if committed is None:
-            self._file = open(path, "wb")
+            self._file: IO[bytes] = open(path, "wb")
             self.rows = 0
         else:
             size = path.stat().st_size if path.exists() else -1

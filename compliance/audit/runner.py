@@ -297,7 +297,7 @@ class _Run:
                 cache.count(hit=True)
             elif key in waiting:
                 waiting[key].append(item)
-                resolved[key] = None  # type: ignore[assignment] - filled when the earlier batch finishes
+                resolved[key] = None  # type: ignore[assignment]  # filled when the earlier batch finishes
                 cache.count(hit=True)
             else:
                 waiting[key] = []

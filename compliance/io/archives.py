@@ -60,7 +60,7 @@ from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyarrow as pa
 
@@ -272,14 +272,14 @@ def _check_readable_kind(path: Path, *, stream_ok: bool = True) -> None:
 def _open_binary(path: Path, tracker: ReadTracker | None = None) -> IO[bytes]:
     _check_readable_kind(path)
     try:
-        raw: IO[bytes] = open(path, "rb", buffering=0 if tracker is not None else -1)
+        raw: IO[bytes] = open(path, "rb", buffering=0 if tracker is not None else 1 << 16)
     except OSError as exc:
         raise ArchiveError(path, f"cannot open: {exc.strerror or exc}") from None
     if tracker is not None:
         tracker.stat = os.fstat(raw.fileno())
         raw = io.BufferedReader(_TrackedFile(raw, tracker), buffer_size=1 << 16)  # type: ignore[arg-type]
     if path.name.lower().endswith(".gz"):
-        return _GzipOwning(raw)
+        return cast(IO[bytes], _GzipOwning(raw))
     return raw
 
 
@@ -332,7 +332,11 @@ def _json_type(value: Any) -> str:
         return "integer"
     if isinstance(value, float):
         return "number"
-    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string" if isinstance(value, str) else type(value).__name__
 
 
 def _json_value(value: Any, integer_ok: bool) -> str | None:
