@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from compliance.argtypes import positive_int
 from compliance.audit.options import (
     FINDINGS_FORMATS,
     THRESHOLDS,
@@ -24,16 +25,6 @@ from compliance.audit.options import (
 )
 
 EXIT_ERROR = 2
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _bad_limit(text: str) -> str:
@@ -76,12 +67,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "signature/body/optout/title/url; id, merchant, recipient, at, channel, message_class. "
                         "Default text=text; the send fields map to same-named keys when present")
     p.add_argument("--channel", help="channel for records without a channel field (e.g. jd.sms)")
-    p.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1,
+    p.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                    help="worker processes (default: all cores)")
-    p.add_argument("--batch-size", type=_positive, default=2_000, help="records per batch (default 2000)")
-    p.add_argument("--checkpoint-every", type=_positive, default=50_000, metavar="N",
+    p.add_argument("--batch-size", type=positive_int, default=2_000, help="records per batch (default 2000)")
+    p.add_argument("--checkpoint-every", type=positive_int, default=50_000, metavar="N",
                    help="records between checkpoints (default 50000)")
-    p.add_argument("--cache-size", type=_positive, default=100_000,
+    p.add_argument("--cache-size", type=positive_int, default=100_000,
                    help="distinct texts whose verdicts are kept (default 100000)")
     p.add_argument("--findings-format", choices=FINDINGS_FORMATS, default="jsonl")
     p.add_argument("--fail-on", choices=THRESHOLDS, default="error",
@@ -99,7 +90,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--message-class", help="message class for sends without a message_class field (--ledger)")
     p.add_argument("--progress", choices=("auto", "bar", "plain", "none"), default="auto",
                    help="progress display (auto: a bar on a terminal, nothing otherwise)")
-    p.add_argument("--worst", type=_positive, default=20, help="worst texts shown in the report (default 20)")
+    p.add_argument("--worst", type=positive_int, default=20, help="worst texts shown in the report (default 20)")
     p.add_argument("--rules", action="append", metavar="PATH", type=Path, default=[],
                    help="extra rule file or directory (repeatable)")
     p.add_argument("--no-cache", action="store_true", help="do not use the compiled-pack cache")

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from compliance.argtypes import positive_int
 from compliance.server.defaults import (
     DEFAULT_LEDGER,
     DEFAULT_MAX_BODY_BYTES,
@@ -25,16 +26,6 @@ from compliance.server.tokens import ENV_VAR
 
 EXIT_OK, EXIT_ERROR = 0, 2
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -57,7 +48,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"require 'Authorization: Bearer TOKEN' on every endpoint but /healthz, for one of the "
                         f"tokens in PATH (one per line; blank lines and # comments ignored); {ENV_VAR} adds one. "
                         "Without either the service is open")
-    p.add_argument("--max-findings", type=_positive_int, default=DEFAULT_MAX_FINDINGS, metavar="N",
+    p.add_argument("--max-findings", type=positive_int, default=DEFAULT_MAX_FINDINGS, metavar="N",
                    help=f"most findings in one lint answer, and the most a request may ask for "
                         f"(default: {DEFAULT_MAX_FINDINGS})")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"),
