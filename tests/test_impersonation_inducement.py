@@ -108,6 +108,7 @@ def test_bare_names_as_sender_are_warnings(engine: Engine, text: str, flagged: l
     "谨防电信诈骗",
     "满满当当一大箱",
     "美团外卖搜索本店",
+    "地址：移动公司二楼",
     "诚聘淘宝客服文员",
     "添加微信客服领取优惠券",
     "本店客服提醒您",
@@ -131,9 +132,10 @@ def test_review_rewards_and_fake_orders_are_errors(engine: Engine, body: str, fl
     assert (flagged, "error", "copy-inducement") in got
 
 
-def test_a_plain_request_for_a_top_score_is_a_warning(engine: Engine) -> None:
+def test_asking_for_a_top_rating_is_inducement_even_without_a_reward(engine: Engine) -> None:
     assert found(engine, "【小米旗舰店】期待您的满意评价 回T退订", "inducement") == [
-        ("满意评价", "warning", "copy-inducement")]
+        ("满意评价", "error", "copy-inducement")]
+    assert found(engine, "【小米旗舰店】收货后求好评 回T退订", "inducement") == [("求好评", "error", "copy-inducement")]
     assert found(engine, "【小米旗舰店】感谢您的满意评价 回T退订", "inducement") == []
 
 
