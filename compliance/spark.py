@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from compliance.engine import Engine
     from compliance.lint import LintReport
 
-__all__ = ["FINDING_COLUMNS", "VERDICT_COLUMNS", "audit", "verdicts"]
+__all__ = ["FINDING_COLUMNS", "REPLAY_COLUMNS", "SEND_FIELDS", "VERDICT_COLUMNS", "audit", "replay", "verdicts"]
 
 #: Columns `audit` adds after the carried input columns, in this order.
 FINDING_COLUMNS: tuple[str, ...] = ("rule", "ref", "category", "severity", "field", "start", "end", "message", "fix")
@@ -233,3 +233,260 @@ def verdicts(df: "DataFrame", channel: str, text_col: str = "text", *, fields: M
             yield pa.RecordBatch.from_arrays(arrays, names=names)
 
     return df.mapInArrow(run, schema)
+
+
+# -- frequency replay ------------------------------------------------------------------------
+
+#: Send fields `replay` reads, as in ``compliance replay`` (``id`` is optional).
+SEND_FIELDS: tuple[str, ...] = ("channel", "message_class", "merchant", "recipient", "at", "id")
+#: Columns of `replay`'s output, in this order (docs/SCHEMAS.md gives their Spark types).
+REPLAY_COLUMNS: tuple[str, ...] = ("id", "channel", "message_class", "merchant", "recipient", "at", "rule", "ref",
+                                   "severity", "limit", "window", "count", "message", "earlier", "order", "problem")
+_IDENTIFIERS = ("id", "merchant", "recipient")
+_ORDER = "__order"
+# Output rows buffered per Arrow batch sent back to the JVM.
+_OUT_BATCH = 8192
+_PLANNERS: dict[tuple[tuple[str, ...], tuple[int, ...]], Any] = {}
+
+
+def _planner(rules_key: tuple[str, ...], indexes: tuple[int, ...]) -> Any:
+    """This process's planner for a subset of the engine's caps (one per replay pass)."""
+    planner = _PLANNERS.get((rules_key, indexes))
+    if planner is None:
+        from compliance.frequency.plan import Planner
+
+        caps = _engine(rules_key).caps()
+        planner = _PLANNERS[(rules_key, indexes)] = Planner([caps[i] for i in indexes])
+    return planner
+
+
+def replay_passes(caps: Sequence[Any]) -> dict[tuple[str, ...], tuple[int, ...]]:
+    """Caps grouped by the columns their sends are partitioned by: ``("recipient",)`` for
+    every cap whose scope holds the recipient (all merchants' sends to one phone meet in one
+    task), else the cap's whole scope (an account cap such as ``("merchant",)``)."""
+    passes: dict[tuple[str, ...], list[int]] = {}
+    for index, cap in enumerate(caps):
+        key = ("recipient",) if "recipient" in cap.scope else tuple(cap.scope)
+        passes.setdefault(key, []).append(index)
+    return {key: tuple(indexes) for key, indexes in passes.items()}
+
+
+def _send_columns(df: "DataFrame", fields: Mapping[str, str] | None, channel: str | None) -> dict[str, str]:
+    """Send field → column, checked against the DataFrame's schema before any job runs."""
+    from pyspark.sql import types as T
+
+    mapping = {name: name for name in SEND_FIELDS if not (name == "channel" and channel is not None)}
+    for ours, theirs in (fields or {}).items():
+        if ours not in SEND_FIELDS:
+            raise ValueError(f"fields={{{ours!r}: ...}}: {ours!r} is not a send field; use {', '.join(SEND_FIELDS)}")
+        mapping[ours] = theirs
+    if "id" not in (fields or {}) and "id" not in df.columns:
+        del mapping["id"]  # optional: sends without id are named #<order>
+    types = {f.name: f.dataType for f in df.schema.fields}
+    problems = []
+    for ours, theirs in mapping.items():
+        kind = types.get(theirs)
+        if kind is None:
+            problems.append(f"column {theirs!r} ({ours}) is missing")
+        elif ours == "at":
+            if not isinstance(kind, (T.TimestampType, T.TimestampNTZType)):
+                problems.append(f"column {theirs!r} (at) is {kind.simpleString()}, expected timestamp or "
+                                "timestamp_ntz (naive means Asia/Shanghai); convert text with F.to_timestamp")
+        elif not isinstance(kind, T.StringType) and not (ours in _IDENTIFIERS and isinstance(kind, T.IntegralType)):
+            expected = "string or an integer type" if ours in _IDENTIFIERS else "string"
+            problems.append(f"column {theirs!r} ({ours}) is {kind.simpleString()}, expected {expected}")
+    if problems:
+        raise ValueError("cannot replay this DataFrame: " + "; ".join(problems) +
+                         f" (columns: {', '.join(df.columns)})")
+    return mapping
+
+
+def _replay_schema() -> Any:
+    from pyspark.sql import types as T
+
+    s, n = T.StringType(), True
+    return T.StructType([
+        T.StructField("id", s, n), T.StructField("channel", s, n), T.StructField("message_class", s, n),
+        T.StructField("merchant", s, n), T.StructField("recipient", s, n), T.StructField("at", T.TimestampType(), n),
+        T.StructField("rule", s, n), T.StructField("ref", s, n), T.StructField("severity", s, n),
+        T.StructField("limit", T.IntegerType(), n), T.StructField("window", s, n),
+        T.StructField("count", T.IntegerType(), n), T.StructField("message", s, n),
+        T.StructField("earlier", T.ArrayType(s, False), n), T.StructField("order", T.LongType(), False),
+        T.StructField("problem", s, n),
+    ])
+
+
+class _ReplayRows:
+    """Output rows of one task, flushed as Arrow batches."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {name: [] for name in REPLAY_COLUMNS}
+
+    def __len__(self) -> int:
+        return len(self.columns["order"])
+
+    def add(self, values: Mapping[str, Any]) -> None:
+        for name, column in self.columns.items():
+            column.append(values.get(name))
+
+    def flush(self) -> "pa.RecordBatch":
+        import pyarrow as pa
+
+        c = self.columns
+        s = pa.string()
+        arrays = [pa.array(c["id"], s), pa.array(c["channel"], s), pa.array(c["message_class"], s),
+                  pa.array(c["merchant"], s), pa.array(c["recipient"], s),
+                  pa.array(c["at"], pa.timestamp("us", tz="UTC")), pa.array(c["rule"], s), pa.array(c["ref"], s),
+                  pa.array(c["severity"], s), pa.array(c["limit"], pa.int32()), pa.array(c["window"], s),
+                  pa.array(c["count"], pa.int32()), pa.array(c["message"], s),
+                  pa.array(c["earlier"], pa.list_(pa.field("element", s, nullable=False))),
+                  pa.array(c["order"], pa.int64()), pa.array(c["problem"], s)]
+        self.columns = {name: [] for name in REPLAY_COLUMNS}
+        return pa.RecordBatch.from_arrays(arrays, names=list(REPLAY_COLUMNS))
+
+
+def _sends_of(batches: Iterator["pa.RecordBatch"], channel: str | None, has_id: bool,
+              bad: "_ReplayRows | None") -> Iterator[tuple[int, Any]]:
+    """``(order, Send)`` per row; a row that is not a valid send goes to ``bad`` (never dropped
+    silently: with ``bad`` None, another pass of the same replay reports it)."""
+    from compliance.frequency.send import DEFAULT_TZ, Send, SendError
+
+    names = ("channel", "message_class", "merchant", "recipient")
+    for batch in batches:
+        data = batch.to_pydict()
+        n = batch.num_rows
+        column = [data["channel"] if channel is None else [channel] * n] + [data[f] for f in names[1:]]
+        ats, orders = data["at"], data[_ORDER]
+        ids = data["id"] if has_id else [None] * n
+        for i in range(n):
+            values = [c[i] for c in column]
+            at, send_id = ats[i], ids[i]
+            try:
+                clean_id = send_id is None or (type(send_id) is str and send_id and send_id.strip() == send_id)
+                if at is not None and clean_id and all(type(v) is str and v and v.strip() == v for v in values):
+                    # Already what `Send.from_mapping` would make of it: skip pydantic (hot path).
+                    yield orders[i], Send(values[0], values[1], values[2], values[3], at, send_id)
+                    continue
+                nulls = [name for name, v in zip(names + ("at",), values + [at]) if v is None]
+                if nulls:
+                    raise SendError(f"null {', '.join(nulls)}")
+                row = dict(zip(names, values), at=at)
+                if send_id is not None:
+                    row["id"] = send_id
+                yield orders[i], Send.from_mapping(row)  # strips spaces, or says what is wrong
+            except (SendError, ValueError) as exc:
+                if bad is not None:
+                    if at is not None and at.tzinfo is None:
+                        at = at.replace(tzinfo=DEFAULT_TZ)  # timestamp_ntz: Asia/Shanghai, as a send reads it
+                    bad.add({"id": send_id, "channel": values[0], "message_class": values[1], "merchant": values[2],
+                             "recipient": values[3], "at": at, "order": orders[i], "problem": f"bad send: {exc}"})
+
+
+def replay(df: "DataFrame", *, fields: Mapping[str, str] | None = None, channel: str | None = None,
+           rules: Iterable[str | Path] = (), max_earlier: int | None = None, order_col: str | None = None,
+           partitions: int | None = None) -> "DataFrame":
+    """Replay archived sends through the frequency caps, on the cluster: every send that broke
+    a cap, with the same values ``compliance replay --format jsonl`` prints.
+
+    The sends are repartitioned by recipient (by the cap's scope for caps without one, e.g.
+    an account's yearly quota), sorted within each partition by (recipient, time, order) and
+    handed to `compliance.frequency.replay.judge` — the window logic of ``compliance replay``
+    and `Ledger.replay`, not a copy of it — through ``mapInArrow``, one recipient at a time.
+    Calendar windows are in the cap's time zone (Asia/Shanghai).
+
+    Args:
+        df: one row per send.
+        fields: send field → column where the names differ, e.g. ``{"recipient": "phone"}``
+            (fields: channel, message_class, merchant, recipient, at, id).
+        channel: the channel of every row, when there is no channel column.
+        rules: extra rule files or directories (readable at the same path on every executor).
+        max_earlier: earlier sends named per violation (default 50, as the CLI; the count is
+            exact); also what a window keeps in memory per run of sends.
+        order_col: column breaking ties between sends at the same microsecond (the CLI uses
+            the input order). Default: the input order as Spark reads it
+            (``monotonically_increasing_id`` before the shuffle), which is a file's row order.
+        partitions: partitions of the shuffle (default ``spark.sql.shuffle.partitions``).
+
+    Column types are checked before any job runs (a missing or mistyped column raises
+    `ValueError` naming it and the expected type): ``at`` is a timestamp (or timestamp_ntz,
+    read as Asia/Shanghai), the others strings (id, merchant, recipient may be integers).
+
+    Returns a DataFrame with `REPLAY_COLUMNS` (types in docs/SCHEMAS.md): one row per
+    (send, broken cap), and one row per bad send — a null or empty field, a time outside the
+    supported years — with ``problem`` set and ``rule`` null; bad sends are not replayed.
+    ``order`` is the tie-break value (it names sends without id: ``#<order>``).
+
+    Memory: Spark's sort spills to disk, Arrow batches stream through the Python worker
+    (``spark.sql.execution.arrow.maxRecordsPerBatch`` rows each), and the window state is
+    one recipient's: for calendar windows a few runs of at most ``max_earlier`` names,
+    whatever that recipient's volume; a phone with millions of sends costs time, not memory.
+    """
+    _require_pyspark()
+    from pyspark.sql import functions as F
+
+    from compliance.frequency.replay import DEFAULT_MAX_EARLIER
+
+    rules_key = _rules_key(rules)
+    engine = _engine(rules_key)
+    if channel is not None:
+        engine.program(channel)  # fail on the driver, with a "did you mean"
+    earlier = DEFAULT_MAX_EARLIER if max_earlier is None else max_earlier
+    if earlier < 0:
+        raise ValueError(f"max_earlier must be >= 0, got {earlier}")
+    mapping = _send_columns(df, fields, channel)
+    if order_col is not None and order_col not in df.columns:
+        raise ValueError(f"no order column {order_col!r} in the DataFrame (columns: {', '.join(df.columns)})")
+    has_id = "id" in mapping
+    selected = []
+    for ours, theirs in mapping.items():
+        column = df[theirs]
+        if ours != "at":
+            column = column.cast("string")
+        selected.append(column.alias(ours))
+    order = df[order_col].cast("long") if order_col is not None else F.monotonically_increasing_id()
+    sends = df.select(*selected, order.alias(_ORDER))
+    if channel is not None:
+        sends = sends.withColumn("channel", F.lit(channel))
+    schema = _replay_schema()
+    # No caps at all still makes one pass: it reports the bad sends.
+    passes = replay_passes(engine.caps()) or {("recipient",): ()}
+    outputs = []
+    for number, (key, indexes) in enumerate(passes.items()):
+        # What `Send.from_mapping` strips, so that one recipient's sends meet in one group.
+        keys = [F.regexp_replace(F.col(name), r"(?U)^\s+|\s+$", "") for name in key]
+        part = sends.repartition(partitions, *keys) if partitions else sends.repartition(*keys)
+        part = part.sortWithinPartitions(*keys, F.col("at"), F.col(_ORDER))
+        outputs.append(part.mapInArrow(_replay_task(rules_key, indexes, key, channel, has_id, earlier,
+                                                    report_bad=number == 0), schema))
+    result = outputs[0]
+    for other in outputs[1:]:
+        result = result.unionByName(other)
+    return result
+
+
+def _replay_task(rules_key: tuple[str, ...], indexes: tuple[int, ...], key: tuple[str, ...], channel: str | None,
+                 has_id: bool, max_earlier: int, *, report_bad: bool) -> Any:
+    """The ``mapInArrow`` function of one replay pass (a closure of plain values: it pickles)."""
+
+    def run(batches: Iterator["pa.RecordBatch"]) -> Iterator["pa.RecordBatch"]:
+        from itertools import groupby
+
+        from compliance.frequency.replay import judge
+
+        planner = _planner(rules_key, indexes)
+        out = _ReplayRows()
+        sends = _sends_of(batches, channel, has_id, out if report_bad else None)
+        for _, group in groupby(sends, key=lambda item: tuple(getattr(item[1], attr) for attr in key)):
+            for violation in judge(planner, group, max_earlier=max_earlier):
+                record = violation.to_record()
+                record["at"] = violation.send.at
+                record["order"] = violation.position
+                out.add(record)
+                if len(out) >= _OUT_BATCH:
+                    yield out.flush()
+            if len(out) >= _OUT_BATCH:
+                yield out.flush()
+        if len(out):
+            yield out.flush()
+
+    return run
