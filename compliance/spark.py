@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from compliance.engine import Engine
     from compliance.lint import LintReport
 
-__all__ = ["FINDING_COLUMNS", "REPLAY_COLUMNS", "SEND_FIELDS", "VERDICT_COLUMNS", "audit", "replay", "verdicts"]
+__all__ = ["AUDIENCE_COLUMNS", "ELIGIBILITY_COLUMNS", "FINDING_COLUMNS", "REPLAY_COLUMNS", "SEND_FIELDS",
+           "VERDICT_COLUMNS", "audience", "audit", "eligibility", "replay", "verdicts"]
 
 #: Columns `audit` adds after the carried input columns, in this order.
 FINDING_COLUMNS: tuple[str, ...] = ("rule", "ref", "category", "severity", "field", "start", "end", "message", "fix")
@@ -490,3 +491,424 @@ def _replay_task(rules_key: tuple[str, ...], indexes: tuple[int, ...], key: tupl
             yield out.flush()
 
     return run
+
+
+# -- eligibility and audience ----------------------------------------------------------------
+
+#: Columns `eligibility` appends to the input columns.
+ELIGIBILITY_COLUMNS: tuple[str, ...] = ("eligible", "unmet", "grants", "problem")
+#: Columns `audience` appends to the input columns.
+AUDIENCE_COLUMNS: tuple[str, ...] = ("selected", "findings", "problem")
+_ROW = "__row"  # the one row group of the flattened fact table the vectorized evaluator reads
+_FACT = "__fact"  # prefix of the fact columns selected for the Python workers
+
+
+def _finding_type() -> Any:
+    """Spark type of one finding of `eligibility` (unmet) and `audience` (findings)."""
+    from pyspark.sql import types as T
+
+    s = T.StringType()
+    return T.StructType([T.StructField("rule", s, False), T.StructField("ref", s, True),
+                         T.StructField("category", s, False), T.StructField("severity", s, False),
+                         T.StructField("message", s, False),
+                         T.StructField("explanation", T.ArrayType(s, False), False)])
+
+
+def _arrow_finding_type() -> "pa.DataType":
+    import pyarrow as pa
+
+    s = pa.string()
+    return pa.struct([pa.field("rule", s, False), pa.field("ref", s), pa.field("category", s, False),
+                      pa.field("severity", s, False), pa.field("message", s, False),
+                      pa.field("explanation", pa.list_(pa.field("element", s, False)), False)])
+
+
+def _finding_record(finding: Any) -> dict[str, Any]:
+    return {"rule": finding.rule, "ref": finding.ref, "category": finding.category, "severity": finding.severity,
+            "message": finding.message, "explanation": list(finding.explanation)}
+
+
+def _fact_field(program: Any, path: tuple[str, ...]) -> Any:
+    schema = program.pack.facts[path[0]]
+    return schema.scalar if len(path) == 1 else schema.fields[path[1]]
+
+
+def _fact_columns(df: "DataFrame", program: Any, reads: Iterable[tuple[str, ...]], columns: Mapping[str, str],
+                  facts: Mapping[str, Any], coerce: bool, *, flat_fields: bool) -> tuple[dict[tuple[str, ...], Any], bool]:
+    """The column of each fact path the rules read, checked against its declared type on the driver.
+
+    A path ``group.field`` comes from ``columns["group.field"]``, else from the field of a struct
+    column named ``group`` (else, with ``flat_fields``, from a column named ``field``); a scalar
+    fact (``today``) from ``columns[name]`` or a column of that name. Paths given in ``facts``
+    (constants) or with a declared default need no column. Returns the Spark column per path
+    and whether every column already has an Arrow type the vectorized evaluator reads as is.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+    from pyspark.sql.pandas.types import to_arrow_type
+
+    from compliance.facts import _arrow_fits, expected_type  # noqa: PLC2701 - one rule for both paths
+
+    types = {f.name: f.dataType for f in df.schema.fields}
+    found: dict[tuple[str, ...], Any] = {}
+    problems: list[str] = []
+    exact = True
+    for path in sorted(reads):
+        name = ".".join(path)
+        fld = _fact_field(program, path)
+        kind = None
+        if name in columns:
+            if columns[name] not in types:
+                problems.append(f"{name}: no column {columns[name]!r}")
+                continue
+            column, kind = df[columns[name]], types[columns[name]]
+        elif len(path) == 2 and isinstance(types.get(path[0]), T.StructType) and path[1] in types[path[0]].names:
+            column, kind = F.col(path[0]).getField(path[1]), types[path[0]][path[1]].dataType
+        elif len(path) == 2 and flat_fields and path[1] in types:
+            column, kind = df[path[1]], types[path[1]]
+        elif len(path) == 1 and path[0] in types:
+            column, kind = df[path[0]], types[path[0]]
+        else:
+            constant = facts.get(path[0]) if len(path) == 2 else None
+            if len(path) == 1 and path[0] in facts or isinstance(constant, Mapping) and path[1] in constant:
+                continue
+            if fld.has_default or fld.type.optional:
+                continue
+            problems.append(f"{name} ({expected_type(fld.type)}): no column; map one with columns={{{name!r}: ...}}, "
+                            f"or give a struct column {path[0]!r}" + (", or pass it in facts=" if len(path) == 2 else ""))
+            continue
+        try:
+            arrow = to_arrow_type(kind)
+        except TypeError:
+            arrow = None
+        if arrow is None or not _arrow_fits(fld.type, arrow):
+            lenient = coerce or fld.coerce
+            if not lenient:
+                problems.append(f"{name}: column of {kind.simpleString()}, expected {expected_type(fld.type)}")
+                continue
+            exact = False
+        found[path] = column
+    if problems:
+        raise ValueError(f"facts of pack {program.pack.name} do not fit this DataFrame: " + "; ".join(problems) +
+                         f" (columns: {', '.join(df.columns)})")
+    return found, exact
+
+
+def _row_facts(paths: Sequence[tuple[str, ...]], values: Sequence[Sequence[Any]], row: int,
+               facts: Mapping[str, Any]) -> dict[str, Any]:
+    """One row's facts: the constants, then the row's non-null columns (nulls are left out)."""
+    out: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in facts.items()}
+    for path, column in zip(paths, values):
+        value = column[row]
+        if value is None:
+            continue
+        if len(path) == 1:
+            out[path[0]] = value
+        else:
+            group = out.get(path[0])
+            if not isinstance(group, dict):
+                group = out[path[0]] = {}
+            group[path[1]] = value
+    return out
+
+
+def _flatten(expr: Any, paths: frozenset[tuple[str, ...]]) -> Any:
+    """``expr`` reading the flattened table: ``shop.fans`` → ``__row."shop.fans"``, a scalar fact
+    column ``today`` → ``__row.today``; constants and parameters stay as they are."""
+    import dataclasses
+
+    from compliance import ast
+
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and (expr.value.name, expr.name) in paths:
+        return ast.Attribute(ast.Name(_ROW, expr.value.pos), f"{expr.value.name}.{expr.name}", expr.pos)
+    if isinstance(expr, ast.Name) and (expr.name,) in paths:
+        return ast.Attribute(ast.Name(_ROW, expr.pos), expr.name, expr.pos)
+    if not dataclasses.is_dataclass(expr) or isinstance(expr, type):
+        return expr
+    changes = {}
+    for f in dataclasses.fields(expr):
+        value = getattr(expr, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, ast.Pos):
+            new = _flatten(value, paths)
+        elif isinstance(value, tuple):
+            new = tuple(_flatten(v, paths) if dataclasses.is_dataclass(v) else v for v in value)
+        else:
+            continue
+        if new is not value:
+            changes[f.name] = new
+    return dataclasses.replace(expr, **changes) if changes else expr
+
+
+def _passing(expr: Any, when: Any) -> Any:
+    """``not when or expr`` (a rule whose condition does not apply passes), as the compiler does."""
+    from compliance import ast
+
+    if when is None:
+        return expr
+    return ast.Binary("or", ast.Unary("not", when, when.pos), expr, expr.pos)
+
+
+def _vector_eligibility(program: Any, table: "pa.Table", paths: frozenset[tuple[str, ...]],
+                        scalars: Mapping[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """Vectorized: which rows pass every eligibility rule, and their grants (the chosen tiers)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from compliance.vectorize import evaluate_table
+
+    n = table.num_rows
+    ok = pa.array([True] * n, pa.bool_())
+    grants: list[dict[str, Any]] = [{} for _ in range(n)]
+    for rule in program.eligibility_rules:
+        if not rule.tiers:
+            condition = rule.require if rule.require is not None else rule.select
+            passed = evaluate_table(_flatten(_passing(condition, rule.when), paths), table, _ROW, scalars)
+            ok = pc.and_(ok, passed)
+            continue
+        applies = (evaluate_table(_flatten(rule.when, paths), table, _ROW, scalars) if rule.when is not None
+                   else pa.array([True] * n, pa.bool_())).to_pylist()
+        chosen = [None] * n
+        for tier in rule.tiers:
+            holds = evaluate_table(_flatten(tier.condition, paths), table, _ROW, scalars).to_pylist()
+            for i in range(n):
+                if applies[i] and chosen[i] is None and holds[i]:
+                    chosen[i] = tier
+        passed = pa.array([not applies[i] or chosen[i] is not None for i in range(n)], pa.bool_())
+        ok = pc.and_(ok, passed)
+        for i, tier in enumerate(chosen):
+            if tier is not None:
+                grants[i].update({key: value.value for key, value in tier.grants})
+                grants[i]["tier"] = tier.name
+    return ok, grants
+
+
+def _vector_scalars(program: Any, paths: Iterable[tuple[str, ...]], constants: Mapping[str, Any]) -> dict[str, Any]:
+    """The constants the vectorized evaluator reads, with the declared default (or null for
+    an optional field) of every other fact path that no column gives — as validation would."""
+    out: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in constants.items()}
+    for path in paths:
+        fld = _fact_field(program, path)
+        default = fld.default if fld.has_default else None
+        if len(path) == 1:
+            out.setdefault(path[0], default)
+        else:
+            group = out.setdefault(path[0], {})
+            if isinstance(group, dict):
+                group.setdefault(path[1], default)
+    return out
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def eligibility(df: "DataFrame", channel: str, *, columns: Mapping[str, str] | None = None,
+                facts: Mapping[str, Any] | None = None, rules_paths: Iterable[str | Path] = (),
+                explain_unmet: bool = True, coerce: bool = False) -> "DataFrame":
+    """May each row's shop/account use the channel? `Engine.eligibility` for every row.
+
+    Args:
+        df: one row per shop/account (or per question), with its facts as columns: a struct
+            column per fact group (``shop: struct<fans: int, ...>``), or flat columns mapped
+            with ``columns={"shop.fans": "fans", "today": "as_of"}``; a scalar fact
+            (``today``) may be a column of its name.
+        channel: e.g. ``"jd.message_box"``.
+        columns: fact path → column, for facts stored under other names.
+        facts: constants every row shares, e.g. ``{"today": date(2026, 11, 25)}`` or
+            ``{"send": {"message_class": "recall"}}``; a row's columns win over them.
+        rules_paths: extra rule files or directories.
+        explain_unmet, coerce: as for `Engine.eligibility`.
+
+    Every fact the rules read must come from a column or ``facts`` (or have a default); a
+    missing or mistyped column raises `ValueError` naming it and its declared type before any
+    job runs. Null cells are left out of the row's facts (a default or an optional field then
+    applies; a required one makes the row's ``problem``).
+
+    Returns every input row and column plus `ELIGIBILITY_COLUMNS`: ``eligible`` (boolean),
+    ``unmet`` (array of finding structs: rule, ref, category, severity, message,
+    explanation), ``grants`` (JSON text of the grants dict, keys sorted) and ``problem``
+    (the `FactError` / `EvaluationError` message when the row's facts do not fit, the other
+    three then null). The rules run vectorized over each Arrow batch
+    (`compliance.vectorize`); the rows that fail a rule, or have a null fact, are decided
+    again one by one by `Engine.eligibility` for their findings and explanations.
+    """
+    _require_pyspark()
+    from pyspark.sql import types as T
+
+    rules_key = _rules_key(rules_paths)
+    program = _engine(rules_key).program(channel)
+    if not program.eligibility_rules:
+        raise ValueError(f"channel {channel!r} has no eligibility rules")
+    constants = dict(facts or {})
+    reads = {path for rule in program.eligibility_rules for path in rule.reads}
+    found, exact = _fact_columns(df, program, reads, dict(columns or {}), constants, coerce, flat_fields=False)
+    clash = [c for c in ELIGIBILITY_COLUMNS if c in df.columns]
+    if clash:
+        raise ValueError(f"the DataFrame already has column(s) {', '.join(clash)}; rename them first")
+    paths = list(found)
+    inputs = list(df.columns)
+    schema = T.StructType(list(df.schema.fields) + [
+        T.StructField("eligible", T.BooleanType(), True), T.StructField("unmet", T.ArrayType(_finding_type(), False), True),
+        T.StructField("grants", T.StringType(), True), T.StructField("problem", T.StringType(), True)])
+    selected = df.select(*[df[c] for c in inputs], *[found[p].alias(f"{_FACT}{i}") for i, p in enumerate(paths)])
+
+    def run(batches: Iterator["pa.RecordBatch"]) -> Iterator["pa.RecordBatch"]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from compliance.errors import ComplianceError
+
+        engine = _engine(rules_key)
+        prog = engine.program(channel)
+        flat_paths = frozenset(paths)
+        scalars = _vector_scalars(prog, reads - flat_paths, constants)
+        for batch in batches:
+            n = batch.num_rows
+            fact_arrays = [batch.column(len(inputs) + i) for i in range(len(paths))]
+            values = [a.to_pylist() for a in fact_arrays]
+            eligible: list[bool | None] = [None] * n
+            unmet: list[list[dict[str, Any]] | None] = [None] * n
+            grants: list[str | None] = [None] * n
+            problem: list[str | None] = [None] * n
+            slow = list(range(n))
+            if exact and n:
+                complete = pa.array([True] * n, pa.bool_())
+                for array in fact_arrays:
+                    complete = pc.and_(complete, pc.is_valid(array))
+                rows = pc.indices_nonzero(complete)
+                if len(rows):
+                    table = pa.Table.from_arrays([a.take(rows) for a in fact_arrays], names=[".".join(p) for p in paths])
+                    try:
+                        ok, chosen = _vector_eligibility(prog, table, flat_paths, scalars)
+                    except Exception:  # noqa: BLE001 - a kernel that cannot run: decide those rows one by one
+                        ok, chosen = pa.array([False] * len(rows), pa.bool_()), []
+                    passed = set()
+                    for k, (row, good) in enumerate(zip(rows.to_pylist(), ok.to_pylist())):
+                        if good:
+                            eligible[row], unmet[row], grants[row] = True, [], _json(chosen[k])
+                            passed.add(row)
+                    slow = [i for i in range(n) if i not in passed]
+            for i in slow:
+                try:
+                    decision = engine.eligibility(_row_facts(paths, values, i, constants), channel,
+                                                  explain_unmet=explain_unmet, coerce=coerce)
+                except ComplianceError as exc:
+                    problem[i] = str(exc)
+                    continue
+                eligible[i], grants[i] = decision.eligible, _json(decision.grants)
+                unmet[i] = [_finding_record(f) for f in decision.unmet]
+            arrays = [batch.column(i) for i in range(len(inputs))] + [
+                pa.array(eligible, pa.bool_()), pa.array(unmet, pa.list_(pa.field("element", _arrow_finding_type(), False))),
+                pa.array(grants, pa.string()), pa.array(problem, pa.string())]
+            yield pa.RecordBatch.from_arrays(arrays, names=inputs + list(ELIGIBILITY_COLUMNS))
+
+    return selected.mapInArrow(run, schema)
+
+
+def audience(df: "DataFrame", channel: str, *, columns: Mapping[str, str] | None = None,
+             facts: Mapping[str, Any] | None = None, rules_paths: Iterable[str | Path] = (),
+             coerce: bool = False) -> "DataFrame":
+    """Which audience rules select (or admit) each row? `Engine.audience` for every row.
+
+    Args:
+        df: one row per user/customer/segment: the row group's fields as columns named by the
+            field (as `Engine.audience` reads a table), or as a struct column named by the group
+            (``user: struct<spend_30d: double, ...>``), or mapped with
+            ``columns={"user.spend_30d": "spend"}``.
+        channel: e.g. ``"getui.push"``.
+        facts: the other facts the rules read, e.g. ``{"today": date(2026, 11, 25)}``.
+        rules_paths, coerce: as for `eligibility` / `Engine.audience`.
+
+    Returns every input row and column plus `AUDIENCE_COLUMNS`: ``selected`` (map rule id →
+    boolean: True = selected / requirement met), ``findings`` (array of finding structs, one
+    per unmet ``require`` rule, with message and explanation) and ``problem`` (the row's
+    `FactError` message, the other two then null). Each Arrow batch goes through the
+    vectorized `Engine.audience` (table in, one boolean per rule out); rows with an unmet
+    requirement or a null field are evaluated again one by one for their findings.
+    """
+    _require_pyspark()
+    from pyspark.sql import types as T
+
+    from compliance.errors import UnknownChannelError
+
+    rules_key = _rules_key(rules_paths)
+    program = _engine(rules_key).program(channel)
+    rules = program.audience_rules
+    if not rules:
+        raise UnknownChannelError(f"channel {channel!r} has no audience rules")
+    constants = dict(facts or {})
+    reads = {path for rule in rules for path in rule.reads if path[0] == rule.over}
+    for rule in rules:
+        for path in rule.reads:
+            if path[0] != rule.over and not (path[0] in constants and (len(path) == 1 or path[1] in constants[path[0]])):
+                raise ValueError(f"rule {rule.id} reads {'.'.join(path)}; pass it in facts=")
+    found, exact = _fact_columns(df, program, reads, dict(columns or {}), constants, coerce, flat_fields=True)
+    clash = [c for c in AUDIENCE_COLUMNS if c in df.columns]
+    if clash:
+        raise ValueError(f"the DataFrame already has column(s) {', '.join(clash)}; rename them first")
+    paths = list(found)
+    groups = {p[0] for p in paths}
+    if len(groups) > 1:
+        raise ValueError(f"the audience rules of {channel} are over several groups ({', '.join(sorted(groups))}); "
+                         "audience() takes one row group per DataFrame")
+    inputs = list(df.columns)
+    rule_ids = [r.id for r in rules]
+    requires = {r.id for r in rules if r.require is not None}
+    schema = T.StructType(list(df.schema.fields) + [
+        T.StructField("selected", T.MapType(T.StringType(), T.BooleanType(), False), True),
+        T.StructField("findings", T.ArrayType(_finding_type(), False), True),
+        T.StructField("problem", T.StringType(), True)])
+    selected_df = df.select(*[df[c] for c in inputs], *[found[p].alias(f"{_FACT}{i}") for i, p in enumerate(paths)])
+
+    def run(batches: Iterator["pa.RecordBatch"]) -> Iterator["pa.RecordBatch"]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from compliance.errors import ComplianceError
+
+        engine = _engine(rules_key)
+        for batch in batches:
+            n = batch.num_rows
+            fact_arrays = [batch.column(len(inputs) + i) for i in range(len(paths))]
+            values = [a.to_pylist() for a in fact_arrays]
+            chosen: list[list[tuple[str, bool]] | None] = [None] * n
+            findings: list[list[dict[str, Any]] | None] = [None] * n
+            problem: list[str | None] = [None] * n
+            slow = list(range(n))
+            if exact and n and paths:
+                complete = pa.array([True] * n, pa.bool_())
+                for array in fact_arrays:
+                    complete = pc.and_(complete, pc.is_valid(array))
+                rows = pc.indices_nonzero(complete)
+                if len(rows):
+                    table = pa.Table.from_arrays([a.take(rows) for a in fact_arrays], names=[p[1] for p in paths])
+                    try:
+                        result = engine.audience(table, channel, facts=constants, coerce=coerce)
+                        verdicts = {rule: result.column(rule).to_pylist() for rule in rule_ids}
+                    except ComplianceError:  # the rows one by one say which of them is wrong
+                        verdicts = {rule: [False] * len(rows) for rule in rule_ids}
+                    passed = set()
+                    for k, row in enumerate(rows.to_pylist()):
+                        if all(verdicts[rule][k] for rule in requires):
+                            chosen[row] = [(rule, bool(verdicts[rule][k])) for rule in rule_ids]
+                            findings[row] = []
+                            passed.add(row)
+                    slow = [i for i in range(n) if i not in passed]
+            for i in slow:
+                row_values = {p[1]: values[j][i] for j, p in enumerate(paths) if values[j][i] is not None}
+                try:
+                    verdict = engine.audience(row_values, channel, facts=constants, coerce=coerce)
+                except ComplianceError as exc:
+                    problem[i] = str(exc)
+                    continue
+                chosen[i] = list(verdict.selected.items())
+                findings[i] = [_finding_record(f) for f in verdict.findings]
+            arrays = [batch.column(i) for i in range(len(inputs))] + [
+                pa.array(chosen, pa.map_(pa.string(), pa.field("value", pa.bool_(), False))),
+                pa.array(findings, pa.list_(pa.field("element", _arrow_finding_type(), False))),
+                pa.array(problem, pa.string())]
+            yield pa.RecordBatch.from_arrays(arrays, names=inputs + list(AUDIENCE_COLUMNS))
+
+    return selected_df.mapInArrow(run, schema)
