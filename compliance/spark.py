@@ -450,12 +450,14 @@ def replay(df: "DataFrame", *, fields: Mapping[str, str] | None = None, channel:
         sends = sends.withColumn("channel", F.lit(channel))
     schema = _replay_schema()
     # No caps at all still makes one pass: it reports the bad sends.
-    passes = replay_passes(engine.caps()) or {("recipient",): ()}
+    caps = engine.caps()
+    passes = replay_passes(caps) or {("recipient",): ()}
     outputs = []
     for number, (key, indexes) in enumerate(passes.items()):
         # What `Send.from_mapping` strips, so that one recipient's sends meet in one group.
         keys = [F.regexp_replace(F.col(name), r"(?U)^\s+|\s+$", "") for name in key]
-        part = sends.repartition(partitions, *keys) if partitions else sends.repartition(*keys)
+        rows = sends if number == 0 else sends.where(_applicable(F, [caps[i] for i in indexes]))
+        part = rows.repartition(partitions, *keys) if partitions else rows.repartition(*keys)
         part = part.sortWithinPartitions(*keys, F.col("at"), F.col(_ORDER))
         outputs.append(part.mapInArrow(_replay_task(rules_key, indexes, key, channel, has_id, earlier,
                                                     report_bad=number == 0), schema))
@@ -463,6 +465,19 @@ def replay(df: "DataFrame", *, fields: Mapping[str, str] | None = None, channel:
     for other in outputs[1:]:
         result = result.unionByName(other)
     return result
+
+
+def _applicable(F: Any, caps: Sequence[Any]) -> Any:
+    """Rows some of ``caps`` apply to (channel and class; exemptions are left to the planner).
+
+    Only passes after the first filter: the first sees every row, to report the bad ones."""
+    condition = F.lit(False)
+    for cap in caps:
+        applies = F.col("message_class").isin(sorted(cap.classes))
+        if cap.channels:
+            applies = applies & F.col("channel").isin(sorted(cap.channels))
+        condition = condition | applies
+    return condition
 
 
 def _replay_task(rules_key: tuple[str, ...], indexes: tuple[int, ...], key: tuple[str, ...], channel: str | None,
