@@ -129,7 +129,8 @@ def _lint_batch(engine: "Engine", channel: str, messages: Sequence[str | dict[st
 
 
 def audit(df: "DataFrame", channel: str, text_col: str = "text", *, fields: Mapping[str, str] | None = None,
-          rules_paths: Iterable[str | Path] = (), id_col: str | None = None) -> "DataFrame":
+          rules_paths: Iterable[str | Path] = (), id_col: str | None = None,
+          carry: Sequence[str] = ()) -> "DataFrame":
     """Lint every row's message; one output row per finding (rows without findings give none).
 
     Args:
@@ -143,6 +144,10 @@ def audit(df: "DataFrame", channel: str, text_col: str = "text", *, fields: Mapp
             on every executor.
         id_col: column carried into each finding row to tie it to its input row. Without it
             the message column(s) are carried instead.
+        carry: more columns carried into each finding row, after those, e.g.
+            ``["text", "merchant", "recipient", "at", "channel"]``: with them the Parquet output
+            is read back by ``compliance.audit.readback`` like ``compliance audit``'s
+            findings (counts by merchant and day, worst texts in the HTML report).
 
     Returns a DataFrame with the carried column(s) then `FINDING_COLUMNS`: rule, ref,
     category, severity, field (strings, ref/field nullable), start, end (int, offsets into
@@ -159,6 +164,13 @@ def audit(df: "DataFrame", channel: str, text_col: str = "text", *, fields: Mapp
     carried = [id_col] if id_col is not None else list(dict.fromkeys(columns.values()))
     if id_col is not None and id_col not in df.columns:
         raise ValueError(f"no id column {id_col!r} in the DataFrame (columns: {', '.join(df.columns)})")
+    missing = [c for c in carry if c not in df.columns]
+    if missing:
+        raise ValueError(f"no column(s) {', '.join(map(repr, missing))} to carry (columns: {', '.join(df.columns)})")
+    clash = [c for c in carry if c in FINDING_COLUMNS]
+    if clash:
+        raise ValueError(f"cannot carry column(s) {', '.join(clash)}: findings have columns of those names")
+    carried = list(dict.fromkeys([*carried, *carry]))
     carried_fields = [df.schema[c] for c in carried]
     nullable = {"ref", "field", "start", "end", "fix"}
     types = {"start": IntegerType(), "end": IntegerType()}
