@@ -1,16 +1,21 @@
-"""Spark adapter: lint a DataFrame of messages on a cluster.
+"""Spark adapter: the archive questions on a cluster, with the answers of the single-machine tools.
 
-    from compliance.spark import audit, verdicts
+    from compliance.spark import audience, audit, eligibility, replay, verdicts
     findings = audit(df, "jd.sms", text_col="text", id_col="id")   # one row per finding
     checked = verdicts(df, "jd.sms", text_col="text")               # df + ok, worst_severity, finding_count
+    violations = replay(sends)                                      # = compliance replay --format jsonl
+    decided = eligibility(shops, "jd.message_box")                  # = Engine.eligibility per row
+    picked = audience(users, "getui.push")                          # = Engine.audience per row
 
-Both run `Engine.lint` inside ``mapInArrow``: Arrow record batches go to the Python workers
-and come back without a per-row pickle round trip. Each Python worker process builds one
-`Engine` per set of rule files and keeps it for the life of the process (`_engine`), so the
-packs are loaded (or read from the compiled-pack cache) once per worker, not once per batch.
+Everything runs inside ``mapInArrow``: Arrow record batches go to the Python workers and come
+back without a per-row pickle round trip. Each Python worker process builds one `Engine` per
+set of rule files and keeps it for the life of the process (`_engine`), so the packs are
+loaded (or read from the compiled-pack cache) once per worker, not once per batch. Column
+names and types are checked on the driver before any job runs. The output columns and their
+Spark types are listed in docs/SCHEMAS.md; docs/SPARK.md explains how each function runs.
 
-pyspark is imported only when `audit` or `verdicts` is called; without the ``spark`` extra
-they raise an `ImportError` that says what to install.
+pyspark is imported only when a function is called; without the ``spark`` extra they raise an
+`ImportError` that says what to install.
 """
 
 from __future__ import annotations
