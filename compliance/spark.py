@@ -510,7 +510,7 @@ def _replay_task(rules_key: tuple[str, ...], indexes: tuple[int, ...], key: tupl
         out = _ReplayRows()
         sends = _sends_of(batches, channel, has_id, out if report_bad else None)
         for _, group in groupby(sends, key=lambda item: tuple(getattr(item[1], attr) for attr in key)):
-            for violation in judge(planner, group, max_earlier=max_earlier):
+            for violation in judge(planner, group, max_earlier=max_earlier, evict=False):
                 record = violation.to_record()
                 record["at"] = violation.send.at
                 record["order"] = violation.position

@@ -104,7 +104,7 @@ class _Queue:
 
 
 def judge(planner: Planner, ordered: Iterable[tuple[int, Send]], *,
-          max_earlier: int | None = DEFAULT_MAX_EARLIER) -> Iterator[ReplayViolation]:
+          max_earlier: int | None = DEFAULT_MAX_EARLIER, evict: bool = True) -> Iterator[ReplayViolation]:
     """Yield every send that broke one of ``planner``'s caps, for sends in time order.
 
     Args:
@@ -112,6 +112,9 @@ def judge(planner: Planner, ordered: Iterable[tuple[int, Send]], *,
         ordered: ``(position, send)`` pairs in time order (ties in the order they should be
             judged); ``position`` names sends without id (``#<position>``).
         max_earlier: names of earlier sends kept per violation (None: all of them).
+        evict: drop the state of scopes that went quiet as the stream goes on (a long stream
+            of many scopes); False for a short stream whose state is dropped with it (one
+            recipient's sends, as `compliance.spark.replay` feeds them).
     """
     if max_earlier is not None and max_earlier < 0:
         raise ValueError(f"max_earlier must be >= 0 or None, got {max_earlier}")
@@ -126,7 +129,7 @@ def judge(planner: Planner, ordered: Iterable[tuple[int, Send]], *,
             continue
         name = send.id if send.id is not None else f"#{position}"
         now = checks[0].at_us
-        while expiries and expiries[0][0] <= now:
+        while evict and expiries and expiries[0][0] <= now:
             _, quiet = heapq.heappop(expiries)
             queue = windows.get(quiet)
             if queue is not None and queue.runs[-1][0] <= now:
@@ -155,7 +158,8 @@ def judge(planner: Planner, ordered: Iterable[tuple[int, Send]], *,
                     run[2].append(name)
             else:
                 runs.append([expires, 1, [name] if max_earlier != 0 else []])
-                heapq.heappush(expiries, (expires, check.key))
+                if evict:
+                    heapq.heappush(expiries, (expires, check.key))
             queue.count += 1
 
 
