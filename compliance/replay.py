@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     """Replay; exit 0 when no cap was broken, 1 when some were, 2 on input errors."""
     from compliance.engine import Engine
 
+    from compliance.frequency.decision import check_template
     from compliance.frequency.plan import Planner
     from compliance.frequency.replay import DEFAULT_MAX_EARLIER, replay
 
@@ -97,8 +98,11 @@ def run(args: argparse.Namespace) -> int:
     by_rule: Counter[str] = Counter()
     sends = iter_sends(paths, mapping, args.channel, bad)
     printed = 0
+    caps = engine.caps()
+    for cap in caps:
+        check_template(cap)  # as `Ledger.open` does: a broken message fails now, not at the first violation
     # The same window logic as `Ledger.replay` and `compliance.spark.replay` (`judge`).
-    for violation in replay(Planner(engine.caps()), sends, assume_sorted=args.sorted, max_earlier=max_earlier):
+    for violation in replay(Planner(caps), sends, assume_sorted=args.sorted, max_earlier=max_earlier):
         by_rule[f"{violation.rule} ({violation.ref})"] += 1
         if args.limit and printed >= args.limit:
             continue
