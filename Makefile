@@ -20,7 +20,7 @@ NATIVE_TESTS := -m "not spark and not chromium and not precommit and not redis"
 # The compiled package lives under .venv, so it cannot find ../shared/corpora beside itself.
 NATIVE_ENV := PYTHONPATH=$(abspath $(NATIVE)) COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora}
 
-.PHONY: demo test test-native bench bench-native native accuracy fuzz venv redis chromium compiler system clean
+.PHONY: demo test test-native bench bench-native native accuracy fuzz venv redis chromium java compiler system clean
 
 $(CORE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,6 +45,10 @@ apt_install = command -v $(1) >/dev/null 2>&1 || { \
 redis:
 	@$(call apt_install,redis-server,redis-server)
 
+# A Java runtime for the Spark tests (pyspark starts a JVM; without java they would skip).
+java:
+	@$(call apt_install,java,default-jre-headless)
+
 # Headless Chromium for the HTML-report test.
 chromium:
 	@$(call apt_install,chromium,chromium)
@@ -67,7 +71,7 @@ demo: $(CORE_STAMP)
 # The whole suite on the Python source, then again on the compiled build (same tests, the
 # services left out). `pytest`, not `python -m pytest`: the latter would put the source
 # directory first on sys.path, ahead of the compiled package.
-test: $(STAMP) redis chromium
+test: $(STAMP) redis chromium java
 	$(BIN)/python -m pytest -q
 	@$(MAKE) --no-print-directory test-native
 
