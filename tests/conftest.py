@@ -39,11 +39,14 @@ def spark() -> Iterator[Any]:
     """One local[2] SparkSession for every Spark test (the JVM starts once, ≈10 s).
 
     Skipped when pyspark/pandas (the ``spark`` extra) or a Java runtime (``java`` on PATH or
-    JAVA_HOME; Debian: ``apt-get install default-jre-headless``) is missing.
+    JAVA_HOME; Debian: ``apt-get install default-jre-headless``) is missing — except in CI
+    (``CI`` set), where a missing Java fails: the Spark tests must not silently not run there.
     """
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
     pytest.importorskip("pandas", reason="PySpark's mapInArrow needs pandas (the spark extra installs it)")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CI"):
+            pytest.fail("no Java runtime for Spark in CI: `make test` installs default-jre-headless")
         pytest.skip("no Java runtime for Spark")
     from pyspark.sql import SparkSession
 
