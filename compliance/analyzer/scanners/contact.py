@@ -175,7 +175,7 @@ _TAILS: dict[str, re.Pattern[str]] = {
         r"(?![0-9０-９xX])"
     ),
     # Strong cues (电话, 热线 …): up to 4 CJK characters (a name, a shop) may come between.
-    "phone": re.compile(f"{_CUE_SEP}(?:[\u4e00-\u9fff]{{1,4}}?{_CUE_SEP})?{_CUE_NUMBER}"),
+    "phone": re.compile(f"{_CUE_SEP}(?P<fill>[\u4e00-\u9fff]{{1,4}}?{_CUE_SEP})?{_CUE_NUMBER}"),
     # Other cues (咨询, 详询, 拨打 …): the number right after, separators only.
     "call": re.compile(f"{_CUE_SEP}{_CUE_NUMBER}"),
     # Texting to a service number: 发送 <content> 到|至 <number>, any length.
@@ -265,6 +265,8 @@ def _keyword_hits(text: str, original: str) -> tuple[list[Hit], list[Hit]]:
         start, end = tail.span(group)
         if kind in _NUMBER_KINDS:
             minimum = 1 if kind == "sms" or kind == "sms_code" else _KEYWORD_MIN[listed]
+            if kind == "phone" and tail.start("fill") >= 0:
+                minimum = max(minimum, 5)  # words between cue and number: a full number only
             if not _cue_number_ok(text, start, end, minimum):
                 continue
             numbers.append(Hit(start, end, original[start:end], "contact", "contact", label, "error",
