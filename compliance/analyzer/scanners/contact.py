@@ -147,11 +147,10 @@ def _trie_pattern(words: Collection[str]) -> str:
     return "|".join(top)
 
 
-# Found on the width-folded text (`_WIDTH`), so ＶＸ and ＱＱ are keywords too.
 #: The kinds of cue that introduce a phone number (the others introduce a QQ or WeChat id).
 _NUMBER_KINDS = frozenset({"phone", "call", "sms", "sms_code"})
-#: Two searches: the number cues (咨询, 联系, 发 … are frequent) only run on text with a digit
-#: or a mask character.
+# Found on the width-folded text (`_WIDTH`), so ＶＸ and ＱＱ are keywords too. Two searches:
+# the number cues (咨询, 联系, 发 … are frequent) only run on text with a digit or a mask.
 _ID_KEYWORD_RE = re.compile(_trie_pattern([w for w, k in _KEYWORD_KIND.items() if k not in _NUMBER_KINDS]))
 _NUMBER_KEYWORD_RE = re.compile(_trie_pattern([w for w, k in _KEYWORD_KIND.items() if k in _NUMBER_KINDS]))
 _DIGIT_OR_MASK_RE = re.compile(f"[{_D}xX*]")
