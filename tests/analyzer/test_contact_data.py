@@ -178,7 +178,7 @@ def test_no_false_alarm(engine: Engine, text: str) -> None:
         ("【好店】新品到店，详询：12345678", ["12345678"]),
         ("【好店】加微信 lily_8866 领券", ["加微信", "lily_8866"]),
         ("【好店】进群领券，QQ群：123456789", ["进群", "QQ群", "123456789"]),
-        ("【好店】薇芯：abc123 领券", ["abc123"]),
+        ("【好店】薇芯：abc123 领券", ["薇芯", "abc123"]),
     ],
 )
 def test_lint_finds_issue_contacts(engine: Engine, text: str, expected: list[str]) -> None:
