@@ -153,7 +153,8 @@ _NUMBER_KINDS = frozenset({"phone", "call", "sms", "sms_code"})
 # the number cues (咨询, 联系, 发 … are frequent) only run on text with a digit or a mask.
 _ID_KEYWORD_RE = re.compile(_trie_pattern([w for w, k in _KEYWORD_KIND.items() if k not in _NUMBER_KINDS]))
 _NUMBER_KEYWORD_RE = re.compile(_trie_pattern([w for w, k in _KEYWORD_KIND.items() if k in _NUMBER_KINDS]))
-_DIGIT_OR_MASK_RE = re.compile(f"[{_D}xX*]")
+#: Any digit or mask. ASCII only: where full-width digits occur the text is folded first.
+_DIGIT_OR_MASK_RE = re.compile("[0-9xX*]")
 #: The keyword as listed, from what a keyword search matched (gap characters removed).
 _KEYWORD_GAP_RE = re.compile(_KEYWORD_GAP)
 
@@ -261,6 +262,11 @@ def _keyword_hits(text: str, original: str, pattern: re.Pattern[str]) -> tuple[l
                 continue
             end = keyword.end()
             if end < len(text) and text[end] in _ASCII_LETTERS and word[-1] in _ASCII_LETTERS:
+                if kind == "qq" and len(word) == 2:
+                    glued = _qq_glued(text, original, start)  # QQz9bkbkljsha: the id glued on
+                    if glued is not None:
+                        ids.append(glued)
+                        position = glued.end
                 continue
         tail = _TAILS[kind].match(text, keyword.end())
         if tail is None:
@@ -429,8 +435,9 @@ def _phone_hits(text: str, original: str) -> tuple[list[Hit], list[Hit]]:
 
 
 #: A bare WeChat id: 3-12 lower-case letters, an optional _ or -, 3-8 digits (searched only
-#: in text with digits); QQ with the id glued to it: QQ + letters (searched only where
-#: QQ is followed by a letter). Both start with a set, so `re` skips ahead in C.
+#: in text with digits; the pattern starts with a set, so `re` skips ahead in C); QQ with
+#: the id glued to it: QQ + letters (tried only where the keyword search found a QQ
+#: followed by a letter).
 _BARE_WECHAT_ID_RE = re.compile(r"[a-z](?P<word>[a-z]{2,11})[_\-]?[0-9]{3,8}(?![A-Za-z0-9_\-])")
 _QQ_GLUED_RE = re.compile(r"[Qq][Qq](?P<rest>[A-Za-z][A-Za-z0-9_\-]*)")
 #: What may not touch a bare id: what links, e-mail addresses and codes are made of.
@@ -438,19 +445,22 @@ _ID_NEIGHBOURS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
                            "_-+@./:#=?&%")
 
 
-def _token_hits(text: str, original: str, digits: bool) -> list[Hit]:
-    """Bare WeChat-id tokens (``lily_8866``, ``beauty74349``; only when ``digits``, the text
-    has some) and QQ with a glued id (``QQz9bkbkljsha``)."""
+def _qq_glued(text: str, original: str, start: int) -> Hit | None:
+    """QQ with the id glued to it (``QQz9bkbkljsha``) at ``start``, where a ``QQ`` keyword is
+    followed by a letter: the whole token is the id, unless the letters are an allow word
+    (QQmail, QQmusic …)."""
+    match = _QQ_GLUED_RE.match(text, start)
+    if match is None:
+        return None
+    end = match.end()
+    if (end < len(text) and text[end] in _ID_NEIGHBOURS) or match.group("rest").lower().startswith(_QQ_GLUED_ALLOW):
+        return None
+    return Hit(start, end, original[start:end], "contact", "contact", "qq", "error", "QQ号", None)
+
+
+def _token_hits(text: str, original: str) -> list[Hit]:
+    """Bare WeChat-id tokens (``lily_8866``, ``beauty74349``); only called on text with digits."""
     hits: list[Hit] = []
-    glued = "QQ" in text or "qq" in text or "Qq" in text or "qQ" in text  # 4 C scans beat one `re`
-    for match in (_QQ_GLUED_RE.finditer(text) if glued else ()):
-        start, end = match.span()
-        if (start and text[start - 1] in _ID_NEIGHBOURS) or match.group("rest").lower().startswith(_QQ_GLUED_ALLOW):
-            continue
-        hits.append(Hit(start, end, original[start:end], "contact", "contact", "qq", "error", "QQ号",
-                        None))
-    if not digits:
-        return hits
     for match in _BARE_WECHAT_ID_RE.finditer(text):
         start, end = match.span()
         if (start and text[start - 1] in _ID_NEIGHBOURS) or (end < len(text) and text[end] in _ID_NEIGHBOURS):
@@ -546,14 +556,14 @@ def contacts(text: str) -> list[Hit]:
     cue_numbers: list[Hit] = []
     phones: list[Hit] = []
     bare_numbers: list[Hit] = []
-    digits = _DIGIT_OR_MASK_RE.search(text) is not None
-    if digits:
+    tokens: list[Hit] = []
+    if _DIGIT_OR_MASK_RE.search(text) is not None:
         _, cue_numbers = _keyword_hits(text, original, _NUMBER_KEYWORD_RE)
         phones, bare_numbers = _phone_hits(text, original)
         last = text[-1]
         if last in _CLOSING_CHARS or (last in _CLOSING_TAIL and text[-2:-1] in _CLOSING_CHARS):
             bare_numbers.extend(_closing_number(text, original))
-    tokens = _token_hits(text, original, digits)
+        tokens = _token_hits(text, original)
     if not emails and not ids and not cue_numbers and not bare_numbers and not tokens:
         return phones
     return _without_overlaps([emails, ids, phones, cue_numbers, tokens, bare_numbers])
