@@ -69,11 +69,11 @@ _EMAIL_RE = re.compile(
 
 # A maximal run of characters that phone shapes are made of; phones are searched in it only.
 _PHONE_RUN_RE = re.compile(f"[+(（{_D}xX*][{_D}xX* \u3000.\\-+()（）]{{6,}}")
+#: The shapes libphonenumber cannot judge (unmasked mobile numbers are left to it): a masked
+#: mobile, 3-4-4 grouping by space, dash or dot (hits without a mask character are dropped);
+#: a landline with an area code, whether or not the library knows the local number.
 _PHONE_RE = re.compile(
-    # Mobile, optionally with the country code; 3-4-4 grouping by space, dash or dot.
-    f"(?P<mobile>(?<![{_D}xX*+])(?:(?:\\+|00)86{_DASH})?[1１][3-9３-９]{_DIGIT}{_SEP}"
-    f"{_DIGIT}{{4}}{_SEP}{_DIGIT}{{4}}{_NOT_BEFORE})"
-    f"|(?P<mobile_masked>{_NOT_AFTER}[1１xX][3-9３-９xX]{_MASKED}{_SEP}{_MASKED}{{4}}{_SEP}"
+    f"(?P<mobile_masked>{_NOT_AFTER}[1１xX][3-9３-９xX]{_MASKED}{_SEP}{_MASKED}{{4}}{_SEP}"
     f"{_MASKED}{{4}}{_NOT_BEFORE})"
     # Landline: area code 0xx / 0xxx (optionally bracketed) + 7-8 digit local number not
     # starting with 0, optional extension; 400/800 service numbers; masked area-local
@@ -408,10 +408,8 @@ def _phone_hits(text: str, original: str) -> tuple[list[Hit], list[Hit]]:
         if _DIGIT_RUN_RE.search(text, run_start, run_end) is not None:
             found = _library_hits(text, original, run_start, run_end)
         for match in _PHONE_RE.finditer(text, run_start, run_end):
-            group = match.lastgroup or "mobile"
+            group = match.lastgroup or "landline"
             start, end = match.span()
-            if group not in _PHONE_LABELS:
-                continue  # an unmasked mobile shape: libphonenumber has decided
             if group == "mobile_masked" and not any(char in _MASK_CHARS for char in text[start:end]):
                 continue
             if any(hit.start < end and start < hit.end for hit in found):
