@@ -39,15 +39,18 @@ needs_corpus = pytest.mark.skipif(not corpora.available(), reason="../shared/cor
 #:   both                  contact strict 41/41, 41/49; lenient 41/41, 41/48
 #: (inducement and impersonation: nothing found yet, no floor). The lead raises them as labels
 #: and the linter improve; never lower one to let a change pass.
+#: contact: issue #12's acceptance figures (precision 0.97, recall 0.95), set when the contact
+#: scanner moved to libphonenumber — all six batches labelled and reviewed (474 dev messages):
+#:   both                  contact strict 315/319 correct, 318/325 found; lenient 305/309, 308/309
 DEV_FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
     ("lint errors", "ad_law", "strict"): (0.30, 0.18),
     ("lint errors", "ad_law", "lenient"): (0.30, 0.40),
     ("lint errors+warnings", "ad_law", "strict"): (0.22, 0.18),
     ("lint errors+warnings", "ad_law", "lenient"): (0.22, 0.40),
-    ("lint errors", "contact", "strict"): (0.97, 0.80),
-    ("lint errors", "contact", "lenient"): (0.97, 0.82),
-    ("lint errors+warnings", "contact", "strict"): (0.97, 0.80),
-    ("lint errors+warnings", "contact", "lenient"): (0.97, 0.82),
+    ("lint errors", "contact", "strict"): (0.97, 0.95),
+    ("lint errors", "contact", "lenient"): (0.97, 0.95),
+    ("lint errors+warnings", "contact", "strict"): (0.97, 0.95),
+    ("lint errors+warnings", "contact", "lenient"): (0.97, 0.95),
     ("lint errors", "all", "strict"): (0.85, 0.50),
     ("lint errors+warnings", "all", "strict"): (0.80, 0.50),
 }
