@@ -397,7 +397,7 @@ def _build_entry(
 
     kind, anchors, pattern = _kind_anchor_pattern(raw, problems, term, at)
     label = get_str("label", default_label) or ""
-    if labels and label not in labels:
+    if labels and label not in labels and not (kind == "lawful" and "label" not in raw):
         problems.add(f"unknown label {label!r}{_did_you_mean(label, labels)}", term=term, line=at("label"))
     severity = get_str("severity", default_severity) or default_severity
     if severity not in SEVERITIES:

@@ -425,7 +425,10 @@ class Matcher:
             if lawful and _masked(lawful, start, end, term.lexicon):
                 continue
             if term.ambiguous:
-                if self._allowed_context(folded, start, term):
+                allowed = self._allowed_context(folded, start, term)
+                if allowed:
+                    # The allowed word is lawful wording too: 最 inside 最好的体验 is no hit either.
+                    lawful.append((start - allowed[0], start - allowed[0] + allowed[1], term.lexicon))
                     continue
                 if not use_jieba:
                     undecided.add((term.lexicon, term.folded))
@@ -448,11 +451,12 @@ class Matcher:
         return hits, undecided
 
     @staticmethod
-    def _allowed_context(folded: str, start: int, term: _Term) -> bool:
+    def _allowed_context(folded: str, start: int, term: _Term) -> tuple[int, int] | None:
+        """(offset of the hit in the allowed word, its length) when the hit sits in one, else None."""
         for k, word in term.allow:
             if start >= k and folded.startswith(word, start - k):
-                return True
-        return False
+                return k, len(word)
+        return None
 
     def _confirm_uncached(self, window: str, start: int, end: int) -> bool:
         """Does jieba segment ``window[start:end]`` as whole word(s), or inside a term?"""
