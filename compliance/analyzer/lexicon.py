@@ -24,6 +24,22 @@ A lexicon is a TOML file in ``compliance/lexicons/`` (read with stdlib ``tomllib
     bad = "销量第一"                 # str or list: must produce a hit of this entry
     good = "第一次下单"               # str or list: must not produce a hit of this entry
 
+    [[entry]]                       # a construction: anchor literal(s) + a confirming regex
+    term = "超低+价/折"               # the entry's name (Hit.term)
+    kind = "pattern"
+    anchor = ["超低"]                # found by the matcher's single automaton pass
+    pattern = '超低(?:价|折扣|折)'     # matched at the anchor's start (folded text); span = match
+    bad = "超低折扣"
+    good = "超低温冷冻"
+
+    [[entry]]                       # wording that is NOT a hit and masks the hits it overlaps
+    term = "先到先得"                 # a literal phrase, or anchor + pattern as above
+    kind = "lawful"
+    good = "大家都在领先到先得"        # must leave no hit of the lexicon
+    bad = "行业领先，先到先得"         # must still leave a hit
+
+``docs/lexicons.md`` documents the format and the three kinds.
+
 Loading validates everything and reports `LexiconError` with the file, the entry's term and
 its line: unknown keys (with a did-you-mean), wrong types, duplicate terms (after folding, so
 ``V信`` and ``v信`` are duplicates), unknown categories/severities/labels/platforms, ``allow``
@@ -617,6 +633,7 @@ def _load_cached(path: Path, mtime_ns: int, size: int) -> Lexicon:
     if not isinstance(raw_entries, list) or not all(isinstance(e, dict) for e in raw_entries):
         problems.add("entries must be [[entry]] tables")
         problems.raise_if_any()
+    assert isinstance(header, dict)  # raise_if_any raised otherwise
     return _finish(_build(header, raw_entries, problems, path), problems, check=True)
 
 

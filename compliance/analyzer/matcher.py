@@ -13,6 +13,11 @@ to the ORIGINAL text. Then, per lexicon:
    window: the hit stands when its boundaries fall on jieba word boundaries (``最`` in
    ``本店最便宜`` → 本店/最/便宜) or when the jieba word around it is itself a lexicon term.
    ``最`` in ``最近`` sits inside the word 最近 and is dropped.
+4. Pattern entries: their anchors are literals of the same automaton; at an anchor's hit the
+   entry's regex is matched at that position (at most `PATTERN_WINDOW` characters) and the
+   match is the hit. Lawful entries (and the allowed words of step 3) are not hits: they mask
+   every hit of their lexicon that lies inside them or across their edge (领先 in
+   领|先到先得), unless the hit is longer and covers them whole.
 
 jieba is imported on the first confirmation that needs it (never at import time). Each
 Matcher uses its own ``jieba.Tokenizer`` (a copy of jieba's word table plus every lexicon term
