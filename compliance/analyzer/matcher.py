@@ -201,8 +201,9 @@ class Matcher:
                     allow=tuple(allow),
                     platforms=frozenset(entry.platforms),
                     ambiguous=entry.ambiguous,
-                    before_check=_edge_class(folded[0]),
-                    after_check=_edge_class(folded[-1]),
+                    # a pattern's regex decides its own boundaries (lookarounds)
+                    before_check=_edge_class(folded[0]) if regex is None else None,
+                    after_check=_edge_class(folded[-1]) if regex is None else None,
                     hit_fields=(lexicon.category, name, entry.label, entry.severity,
                                 entry.note or lexicon.title, entry.fix, folded),
                     regex=regex,
