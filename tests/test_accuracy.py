@@ -40,13 +40,12 @@ needs_corpus = pytest.mark.skipif(not corpora.available(), reason="../shared/cor
 #: (inducement and impersonation: nothing found yet, no floor). The lead raises them as labels
 #: and the linter improve; never lower one to let a change pass.
 DEV_FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
-    # ad_law raised with the pattern and lawful entries (#12): batch 1 measured strict 7/7, 7/15
-    # (errors), 15/15, 15/15 (errors+warnings), lenient 7/7, 7/7; with the batches 2-6 of
-    # 13:35 UTC (474 dev messages) errors 63/65, 62/113; errors+warnings 109/111, 108/113
-    # strict; 62/64, 61/62 lenient.
-    ("lint errors", "ad_law", "strict"): (0.95, 0.45),
+    # ad_law raised with the pattern and lawful entries (#12), measured on the reviewed labels
+    # of batches 1-6 (474 dev messages): errors 66/68 correct, 65/117 found strict, 65/67,
+    # 64/65 lenient; errors+warnings 114/116, 113/117 strict, 65/67, 64/65 lenient.
+    ("lint errors", "ad_law", "strict"): (0.95, 0.52),
     ("lint errors", "ad_law", "lenient"): (0.95, 0.95),
-    ("lint errors+warnings", "ad_law", "strict"): (0.95, 0.93),
+    ("lint errors+warnings", "ad_law", "strict"): (0.97, 0.95),
     ("lint errors+warnings", "ad_law", "lenient"): (0.95, 0.95),
     ("lint errors", "contact", "strict"): (0.97, 0.80),
     ("lint errors", "contact", "lenient"): (0.97, 0.82),
