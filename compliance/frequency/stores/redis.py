@@ -106,7 +106,7 @@ class RedisStore(Store):
 
     @staticmethod
     def _evaluation(reply: list[Any]) -> Evaluation:
-        return Evaluation(bool(reply[0]), tuple(tuple(int(v) for v in obs) for obs in reply[1:]))
+        return Evaluation(bool(reply[0]), tuple([tuple(map(int, obs)) for obs in reply[1:]]))
 
     def evaluate(self, checks: Sequence[Check], *, record: bool, marker: Marker | None) -> Evaluation:
         keys, args = self._arguments(checks, record, marker)
