@@ -28,7 +28,9 @@ WHEEL_STAMP := $(WHEEL_VENV)/.installed-$(SRC_HASH)
 # What the compiled build's test run leaves out: services the hot path never reaches.
 WHEEL_TESTS := -m "not spark and not chromium and not precommit and not redis"
 # The installed package lives under .venv-wheel, so it cannot find ../shared/corpora beside itself.
-WHEEL_ENV := COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora}
+# PYTHONSAFEPATH: a `python -c`/`-m` child a test starts in the checkout imports the installed
+# package too, not the source in its working directory.
+WHEEL_ENV := COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora} PYTHONSAFEPATH=1
 
 .PHONY: demo test test-wheel test-native bench bench-native native dist accuracy fuzz venv redis chromium compiler system clean
 

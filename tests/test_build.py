@@ -75,6 +75,10 @@ def test_the_compiled_run_imports_the_installed_platform_wheel() -> None:
     wheel = distribution("compliance").read_text("WHEEL") or ""
     assert "Root-Is-Purelib: false" in wheel
     assert f"Tag: cp{sys.version_info.major}{sys.version_info.minor}-" in wheel
+    # So does a `python -c` child started in the checkout (`make test-wheel` sets PYTHONSAFEPATH).
+    child = subprocess.run([sys.executable, "-c", "import compliance; print(compliance.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    assert Path(child.stdout.strip()).resolve().parent == package
 
 
 # -- the wheel checks `make dist` runs ---------------------------------------------------------

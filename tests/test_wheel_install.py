@@ -96,8 +96,11 @@ def smoke(venv: Path, tmp_path: Path, engine, expected_build: str) -> None:
     report = engine.lint(message, channel="jd.sms")
     assert got["ok"] is report.ok is False
     assert got["findings"] == [[f.rule, f.ref, f.field, f.start, f.end, f.fix] for f in report.findings]
-    assert [allowed for allowed, _ in got["decisions"]] == [True, True, True, False]  # JD-SMS-18: 3 a day
-    assert "JD-SMS-18" in got["decisions"][3][1]
+    ledger = engine.ledger("memory://")
+    send = {"channel": "jd.sms", "message_class": "marketing", "merchant": "A", "recipient": "13800000000"}
+    expected = [ledger.reserve(dict(send, at=f"2026-11-24T{9 + i:02d}:00:00")) for i in range(4)]
+    assert got["decisions"] == [[d.allowed, [f.ref for f in d.violations]] for d in expected]
+    assert got["decisions"][0] == [True, []] and not got["decisions"][1][0]  # JD-SMS-20: once per merchant
 
     # CLI: lint a file and standard input, as the README shows.
     stdin_line = next(line for line in readme_block("compliance lint --channel jd.sms -").splitlines()
