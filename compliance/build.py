@@ -60,6 +60,8 @@ WHEEL_DATA: tuple[str, ...] = (
     "compliance/rules/jd_sms.rules",
     "compliance/lexicons/ad_law.toml",
     "compliance/frequency/reserve.lua",
+    "compliance/examples/rules/my_shop.rules",
+    "compliance/examples/facts/taobao_recall.json",
 )
 
 
