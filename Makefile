@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed-$(HASH)
 # (setup.py, COMPLIANCE_MYPYC=1). Each is rebuilt whenever a file of the package changes.
 DIST := dist
 SRC_HASH := $(shell find compliance setup.py pyproject.toml README.md -type f \
-  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' -o -name '*.md' \) \
+  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' -o -name '*.md' -o -name '*.json' \) \
   -not -path '*/__pycache__/*' -print0 2>/dev/null | sort -z | xargs -0 cat | sha1sum | cut -c1-12)
 PURE_STAMP := $(DIST)/.pure-$(SRC_HASH)
 PLATFORM_STAMP := $(DIST)/.platform-$(SRC_HASH)
