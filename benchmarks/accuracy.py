@@ -5,6 +5,7 @@ Run from the repository root (``make accuracy``)::
     python -m benchmarks.accuracy                 # dev and test figures, dev errors of lint
     python -m benchmarks.accuracy --errors all    # … and the errors of every system
     python -m benchmarks.accuracy --json out.json # everything, machine-readable
+    python -m benchmarks.accuracy --markdown      # the span-level tables for docs/BENCHMARKS.md
 
 Systems (`compliance.evaluation.systems`), all on the same labelled messages: lint errors only;
 lint errors and warnings; naive substring over the same lexicons; ``jieba.lcut`` + lexicon
@@ -70,6 +71,32 @@ def print_scores(scores: list[Score], level: str) -> None:
                   + ", ".join(f"{name} {n}" for name, n in whole.items()))
 
 
+def markdown_scores(scores: list[Score], level: str = "spans") -> str:
+    """The scores as Markdown tables (docs/BENCHMARKS.md): one per split and mode, a row per
+    system, P / R / F1 per category (the gold count in the header)."""
+    groups: dict[tuple[str, str], list[Score]] = {}
+    for s in scores:
+        groups.setdefault((s.split, s.mode), []).append(s)
+    out: list[str] = []
+    for (split, mode), group in groups.items():
+        def counts_of(s: Score, category: str) -> Counts:
+            return s.total(level) if category == "all" else getattr(s, level)[category]
+
+        columns = (*CATEGORIES, "all")
+        what = "borderline = violation" if mode == "strict" else "borderline ignored"
+        out.append(f"**{split} · {mode}** ({what}; {level[:-1]} level; {group[0].messages_scored} messages)\n")
+        out.append("| system | " + " | ".join(f"{c} (gold {counts_of(group[0], c).gold}) P / R / F1" for c in columns) + " |")
+        out.append("|---|" + "---|" * len(columns))
+        for s in group:
+            cells = []
+            for c in columns:
+                k = counts_of(s, c)
+                cells.append(f"{_figure(k.precision)} / {_figure(k.recall)} / {_figure(k.f1)}".replace("   –", "–"))
+            out.append(f"| {s.system} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def _show(error: Error) -> str:
     text = error.text
     marked = f"{text[:error.start]}⟦{text[error.start:error.end]}⟧{text[error.end:]}"
@@ -99,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors-split", choices=("dev", "test"), default="dev")
     parser.add_argument("--errors-mode", choices=MODES, default="strict")
     parser.add_argument("--json", type=Path, help="write every score (and the listed errors) to this file")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the span-level tables as Markdown (for docs/BENCHMARKS.md) instead of text")
     args = parser.parse_args(argv)
 
     corpus = Corpus.load()
@@ -129,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"accuracy · channel {CHANNEL} · {len(data.labels)} of {len(data.manifest)} messages labelled "
           f"(dev {labelled['dev']}, test {labelled['test']}) · {elapsed:.1f} s")
     reported = [s for s in scores if args.split == "both" or s.split == args.split]
+    if args.markdown:
+        print()
+        print(markdown_scores(reported, "spans"))
+        return 0
     print_scores(reported, "spans")
     print_scores(reported, "messages")
     chosen = [s for s in scores if s.system in listed and s.split == args.errors_split and s.mode == args.errors_mode]

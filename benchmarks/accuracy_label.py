@@ -9,6 +9,8 @@ Run from the repository root::
 
 * ``dump``: the worksheet of batch K of N (each message's evaluation text with its
   ``file:line`` id). Worksheets hold corpus text: keep them OUTSIDE the repository.
+* ``dump --with-labels``: the same worksheet with the labelled messages done and their spans
+  written out; edit and ingest it to revise a batch (ingesting it unchanged changes nothing).
 * ``ingest``: reads a worksheet, checks every span against the real text, and writes the
   finished messages (``[x]``) into ``tests/data/accuracy/labels/batch-K.jsonl`` (offsets only).
   Ingesting again replaces the records of the same messages in that file.
@@ -82,8 +84,14 @@ def cmd_dump(args: argparse.Namespace) -> int:
     if args.unlabelled:
         chosen = [item for item in chosen if item.id not in done]
     texts = [data.texts[item.id] for item in chosen]
-    print(dump(texts, batch=f"{args.batch} of {args.of}", labeller=args.labeller,
-               path=f"/work/labels/batch-{args.batch}.txt"))
+    labels = {lb.id: lb for lb in data.labels} if args.with_labels else None
+    labeller = args.labeller
+    if args.with_labels and not labeller:
+        # A review keeps the batch's labeller unless the reviewer signs the revision.
+        names = Counter(labels[item.id].labeller for item in chosen if labels and item.id in labels)
+        labeller = names.most_common(1)[0][0] if names else ""
+    print(dump(texts, batch=f"{args.batch} of {args.of}", labeller=labeller,
+               path=f"/work/labels/batch-{args.batch}.txt", labels=labels))
     print(f"batch {args.batch} of {args.of}: {len(texts)} messages", file=sys.stderr)
     return 0
 
@@ -171,7 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, required=True)
     p.add_argument("--of", type=int, default=BATCHES)
     p.add_argument("--labeller", default="", help="your name, written into the worksheet header")
-    p.add_argument("--unlabelled", action="store_true", help="leave out messages already labelled")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--unlabelled", action="store_true", help="leave out messages already labelled")
+    group.add_argument("--with-labels", action="store_true",
+                       help="write labelled messages done, with their spans (to review and re-ingest a batch)")
     p.set_defaults(run=cmd_dump)
     p = sub.add_parser("ingest", help="read a worksheet into the label files")
     p.add_argument("worksheet", type=Path)

@@ -1,4 +1,5 @@
-"""On-disk cache of checked and compiled packs, keyed by a hash of everything they depend on.
+"""On-disk cache of checked and compiled packs (and of the normalizer's tables), keyed by a
+hash of everything they depend on.
 
 A pre-commit hook starts often: parsing and checking every built-in pack on each start would
 cost more than the lint itself. The cache file holds the checked packs, generated sources and
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import types
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,22 @@ def cache_key(*parts: str | bytes) -> str:
 def load(key: str) -> dict[str, Any] | None:
     """The cached build for key, or None (missing, corrupted, untrusted or unreadable: the
     caller rebuilds). A damaged file is deleted; this never raises."""
+
+    def decode(build: Any) -> Any:
+        build["code"] = {name: marshal.loads(code) for name, code in build["code"].items()}
+        return build
+
+    return load_object(key, _is_build, decode)  # type: ignore[no-any-return]
+
+
+def load_object(key: str, valid: Callable[[Any], bool], decode: Callable[[Any], Any] | None = None) -> Any | None:
+    """The object stored under ``key`` by `store_object`, or None.
+
+    None when there is none, and also — after deleting the file — when it is damaged (another
+    version or key, a digest mismatch, a payload that does not unpickle, ``decode`` raises, or
+    ``valid`` says no), or untrusted (not a regular file owned by us and writable by no one
+    else: it is then left alone, with a warning). Never raises.
+    """
     directory = cache_dir()
     if directory is None:
         return None
@@ -75,34 +93,45 @@ def load(key: str) -> dict[str, Any] | None:
         return None
     header = MAGIC + b"0" * 64 + b"\n" + key.encode("ascii") + b"\n"
     if not data.startswith(MAGIC) or len(data) < len(header):
-        return _reject(path, "not a cache file of this version")
+        _reject(path, "not a cache file of this version")
+        return None
     digest = data[len(MAGIC) : len(MAGIC) + 64].decode("ascii", "replace")
     if data[len(MAGIC) + 64 : len(header)] != header[len(MAGIC) + 64 :]:
-        return _reject(path, "built for another key")
+        _reject(path, "built for another key")
+        return None
     payload = data[len(header) :]
     if hashlib.sha256(payload).hexdigest() != digest:
-        return _reject(path, "digest mismatch (truncated or corrupted)")
+        _reject(path, "digest mismatch (truncated or corrupted)")
+        return None
     try:
-        build = pickle.loads(payload)  # noqa: S301 - our own file: owner-only, digest verified
-        build["code"] = {name: marshal.loads(code) for name, code in build["code"].items()}
+        obj = pickle.loads(payload)  # noqa: S301 - our own file: owner-only, digest verified
+        if decode is not None:
+            obj = decode(obj)
     except Exception as exc:  # noqa: BLE001 - any failure means: rebuild
-        return _reject(path, f"unreadable payload ({type(exc).__name__})")
-    if not _is_build(build):
-        return _reject(path, "payload is not a build")
-    return build  # type: ignore[no-any-return]
+        _reject(path, f"unreadable payload ({type(exc).__name__})")
+        return None
+    if not valid(obj):
+        _reject(path, "payload is not what this key holds")
+        return None
+    return obj
 
 
 def store(key: str, build: dict[str, Any]) -> None:
     """Write a build atomically (temp file + rename). Never raises: a failure (read-only or
     full disk, a directory in the way) is logged and costs only the next start."""
+    store_object(key, {**build, "code": {n: marshal.dumps(c) for n, c in build["code"].items()}})
+
+
+def store_object(key: str, obj: Any) -> None:
+    """Pickle ``obj`` under ``key`` atomically (temp file + rename), with the digest and key
+    header `load_object` checks. Never raises: a failure is logged and costs a rebuild."""
     directory = cache_dir()
     if directory is None:
         return
     tmp: str | None = None
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        payload = pickle.dumps({**build, "code": {n: marshal.dumps(c) for n, c in build["code"].items()}},
-                               protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
         header = MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + key.encode("ascii") + b"\n"
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".bin")
         with os.fdopen(fd, "wb") as handle:
@@ -110,7 +139,7 @@ def store(key: str, build: dict[str, Any]) -> None:
         os.replace(tmp, directory / f"{key}.bin")
         tmp = None
     except Exception as exc:  # noqa: BLE001 - the cache is an optimisation, never a failure
-        log.warning("compiled-pack cache: could not write %s (%s); running without it", directory, exc)
+        log.warning("compliance cache: could not write %s (%s); running without it", directory, exc)
     finally:
         if tmp is not None:
             try:
@@ -126,7 +155,7 @@ def _read_trusted(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        log.warning("compiled-pack cache: cannot read %s (%s); rebuilding", path, exc)
+        log.warning("compliance cache: cannot read %s (%s); rebuilding", path, exc)
         return None
     try:
         info = os.fstat(fd)
@@ -136,16 +165,16 @@ def _read_trusted(path: Path) -> bytes | None:
                     path.rmdir()  # an empty directory in the way: make room for the file
                 except OSError:
                     pass
-            log.warning("compiled-pack cache: %s is not a regular file; ignored", path)
+            log.warning("compliance cache: %s is not a regular file; ignored", path)
             return None
         if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
-            log.warning("compiled-pack cache: %s is owned by someone else or writable by others; "
+            log.warning("compliance cache: %s is owned by someone else or writable by others; "
                         "ignored (unpickling it could run their code)", path)
             return None
         with os.fdopen(fd, "rb", closefd=False) as handle:
             return handle.read()
     except OSError as exc:
-        log.warning("compiled-pack cache: cannot read %s (%s); rebuilding", path, exc)
+        log.warning("compliance cache: cannot read %s (%s); rebuilding", path, exc)
         return None
     finally:
         os.close(fd)
@@ -160,9 +189,8 @@ def _is_build(build: Any) -> bool:
 
 
 def _reject(path: Path, why: str) -> None:
-    log.warning("compiled-pack cache: %s: %s; rebuilding", path, why)
+    log.warning("compliance cache: %s: %s; rebuilding", path, why)
     _discard(path)
-    return None
 
 
 def _discard(path: Path) -> None:

@@ -224,6 +224,27 @@ def test_worksheet_round_trip() -> None:
     assert all(lb.split == lb.item.split for lb in result.labels)
 
 
+def test_a_worksheet_dumped_with_its_labels_reads_back_to_the_same_labels() -> None:
+    """`dump --with-labels` is how a reviewer revises a batch: unchanged, it changes nothing."""
+    text = _TEXTS[Item(TSV_FILE, 2)].text
+    second = text.rindex("最后一天")
+    labels = {
+        f"{TSV_FILE}:2": Label(TSV_FILE, 2, "dev", (
+            Span(0, 5, "ad_law", False, "", "hand"),
+            Span(second, second + 4, "ad_law", True, "期限真实与否无从得知", "hand"),
+        ), "ana", "two deadlines"),
+        f"{TSV_FILE}:5": Label(TSV_FILE, 5, Item(TSV_FILE, 5).split, (), "ana"),
+    }
+    sheet = dump(_TEXTS.values(), batch="1 of 6", labeller="ana", labels=labels)
+    assert '"最后一天" #2 | borderline | 期限真实与否无从得知' in sheet and "note: two deadlines" in sheet
+    result = parse(sheet, "w.txt", _text_of)
+    assert result.open == ["fbs_ad_retail.txt:3"]  # the unlabelled message stays open
+    by_id = {lb.id: lb for lb in result.labels}
+    assert by_id.keys() == labels.keys()
+    for key, label in labels.items():
+        assert by_id[key].spans == label.spans and by_id[key].note == label.note
+
+
 def test_worksheet_marks_a_span_inside_a_longer_quote() -> None:
     text = _TEXTS[Item(TSV_FILE, 2)].text
     body = (f'=== [x] {TSV_FILE}:2\nad_law | "！[[最后一天]]！加" | borderline | 期限\n'

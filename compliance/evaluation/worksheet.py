@@ -30,7 +30,7 @@ with the worksheet's path and line.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from .draw import Item
 from .labels import Label, Span
 from .render import EvalText
 
-__all__ = ["Worksheet", "WorksheetError", "dump", "parse", "read"]
+__all__ = ["Worksheet", "WorksheetError", "dump", "parse", "read", "span_line"]
 
 _HEADER = re.compile(r"^===\s*\[(?P<done>[ xX]?)\]\s*(?P<id>\S+:\d+)\s*(?:\((?P<split>dev|test)\))?\s*$")
 _SPAN = re.compile(
@@ -90,18 +90,39 @@ def _quote(text: str) -> str:
     return text.replace("\n", "\\n")
 
 
-def dump(texts: Iterable[EvalText], *, batch: str, labeller: str = "", path: str = "WORKSHEET") -> str:
-    """The worksheet for ``texts`` (one block each, in the order given)."""
+def span_line(text: str, span: Span) -> str:
+    """The worksheet line that names ``span`` of ``text`` (``#N`` when the text repeats)."""
+    quoted = text[span.start:span.end]
+    starts = [m.start() for m in re.finditer(f"(?={re.escape(quoted)})", text)]
+    occurrence = f" #{starts.index(span.start) + 1}" if len(starts) > 1 else ""
+    kind = "borderline" if span.borderline else "strict"
+    reason = f" | {span.reason}" if span.reason else ""
+    return f'{span.category} | "{_quote(quoted)}"{occurrence} | {kind}{reason}'
+
+
+def dump(texts: Iterable[EvalText], *, batch: str, labeller: str = "", path: str = "WORKSHEET",
+         labels: Mapping[str, Label] | None = None) -> str:
+    """The worksheet for ``texts`` (one block each, in the order given).
+
+    With ``labels`` (by message id), a labelled message is written done (``[x]``) with its hand
+    spans and note as span lines: ingesting the worksheet unchanged gives the same labels back,
+    which is how a reviewer revises a batch.
+    """
     out = [_INSTRUCTIONS.format(categories=", ".join(CATEGORIES), path=path)]
     out.append(f"batch: {batch}")
     out.append(f"labeller: {labeller}")
     out.append("")
     for text in texts:
         item = Item(text.file, text.line)
-        out.append(f"=== [ ] {item.id} ({item.split})")
+        label = (labels or {}).get(item.id)
+        out.append(f"=== [{'x' if label else ' '}] {item.id} ({item.split})")
         out.append(f"> {_quote(text.text)}")
         for start, end, placeholder in text.auto_spans():
             out.append(f'# auto contact "{text.text[start:end]}" ({placeholder})')
+        if label:
+            out.extend(span_line(text.text, s) for s in label.spans if s.origin == "hand")
+            if label.note:
+                out.append(f"note: {label.note}")
         out.append("")
     return "\n".join(out)
 

@@ -8,8 +8,8 @@ Nothing in a request chooses a file or a URL: rule files and ledger URLs are ser
 configuration; a request may only name one of the configured ledgers. Ledgers are opened
 and checked when the app is built, so a bad URL stops the service before it serves.
 
-Middleware, outermost first: request id and access log (`compliance.server.access`), time
-limit, bearer-token authentication when tokens are configured (`compliance.server.auth`),
+Middleware, outermost first: request id and access log (`compliance.server.access`), metrics
+(`compliance.server.metrics`, when ``prometheus_client`` is installed), time limit, bearer-token authentication when tokens are configured (`compliance.server.auth`),
 body size, strict JSON.
 """
 
@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Query
+from fastapi.responses import PlainTextResponse, Response
 
 from compliance import __version__
 from compliance.errors import ComplianceError, did_you_mean
@@ -41,6 +42,8 @@ from compliance.server.defaults import (
 )
 from compliance.server.errors import ApiError, install_handlers, library_error
 from compliance.server.limits import AbandonedWork, BodyLimitMiddleware, TimeoutMiddleware
+from compliance.server.metrics import METRICS_PATH, Metrics, MetricsMiddleware
+from compliance.server.metrics import available as metrics_available
 from compliance.server.models import (
     EligibilityRequest,
     EligibilityResponse,
@@ -81,8 +84,9 @@ class ServiceState:
     `open_ledgers`, else on first use) and the findings limit."""
 
     def __init__(self, engine: Any, ledgers: Mapping[str, str], max_abandoned: int = DEFAULT_MAX_ABANDONED,
-                 max_findings: int = DEFAULT_MAX_FINDINGS) -> None:
+                 max_findings: int = DEFAULT_MAX_FINDINGS, metrics: Metrics | None = None) -> None:
         self.engine = engine
+        self.metrics = metrics
         self.work = AbandonedWork(max_abandoned)
         self.ledger_urls = dict(ledgers)
         self.max_findings = max_findings
@@ -134,7 +138,8 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
                ledgers: str | Mapping[str, str] | None = None,
                max_abandoned: int = DEFAULT_MAX_ABANDONED,
                api_tokens: Sequence[str] | None = None,
-               max_findings: int = DEFAULT_MAX_FINDINGS) -> FastAPI:
+               max_findings: int = DEFAULT_MAX_FINDINGS,
+               metrics: bool = True) -> FastAPI:
     """The compliance HTTP service.
 
     Args:
@@ -154,6 +159,10 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
             ``--api-token-file`` and ``COMPLIANCE_API_TOKEN``; see `compliance.server.tokens`).
         max_findings: most findings in one lint answer, and the most a request may ask for
             (``max_findings`` in the request); the answer says ``truncated`` when some were left out.
+        metrics: serve ``GET /metrics`` (Prometheus text format: requests, latency, findings per
+            rule, reservations and refusals per cap, errors per code; see
+            `compliance.server.metrics`). Needs ``prometheus_client`` (in the ``[server]`` extra);
+            without it ``/metrics`` answers 501. False: no metrics route and nothing counted.
 
     Raises:
         ValueError: a limit that is not positive, or a token that is no token (`ApiTokenError`).
@@ -167,7 +176,8 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         raise ValueError("max_body_bytes, request_timeout_s, max_abandoned and max_findings must be positive")
     tokens = None if api_tokens is None else check_tokens(api_tokens)
     urls = {DEFAULT_LEDGER: ledgers} if isinstance(ledgers, str) else dict(ledgers or {})
-    state = ServiceState(engine, urls, max_abandoned, max_findings)
+    counters = Metrics() if metrics and metrics_available() else None
+    state = ServiceState(engine, urls, max_abandoned, max_findings, counters)
     state.open_ledgers()
 
     @asynccontextmanager
@@ -189,6 +199,9 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         app.add_middleware(BearerAuthMiddleware, tokens=tokens)
         _document_bearer_auth(app)
     app.add_middleware(TimeoutMiddleware, timeout_s=request_timeout_s)
+    if counters is not None:
+        app.add_middleware(MetricsMiddleware, metrics=counters,
+                           routes=lambda: [getattr(route, "path", "") for route in app.routes])
     app.add_middleware(RequestIdMiddleware)
 
     @app.post("/v1/lint", response_model=LintResponse, responses=_errors(*_COMMON), tags=["copy"])
@@ -198,6 +211,8 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
                              via_template=body.via_template)
         limit = state.max_findings if body.max_findings is None else min(body.max_findings, state.max_findings)
         shown = most_severe(report.findings, limit)
+        if state.metrics is not None:
+            state.metrics.count_lint(report.channel, report.ok, report.findings)
         return {"ok": report.ok, "channel": report.channel, "findings": [_finding(f) for f in shown],
                 "fields": report.fields, "offsets": report.offsets,
                 "truncated": len(shown) < len(report.findings), "finding_count": len(report.findings)}
@@ -207,6 +222,8 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
     async def eligibility(body: EligibilityRequest) -> dict[str, Any]:
         """May this shop/account use the channel, and with what grants?"""
         decision = await _call(state.work, engine.eligibility, body.facts, channel=body.channel, coerce=body.coerce)
+        if state.metrics is not None:
+            state.metrics.count_findings("/v1/eligibility", decision.channel, decision.unmet)
         return {"eligible": decision.eligible, "unmet": [_finding(f) for f in decision.unmet],
                 "grants": decision.grants, "channel": decision.channel}
 
@@ -226,6 +243,8 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
                            {"ledger": name, "ledgers": sorted(state.ledger_urls)})
         send = _send(body.send.model_dump(exclude_none=True))
         decision = await _call(state.work, lambda: state.ledger(name).reserve(send))
+        if state.metrics is not None:
+            state.metrics.count_reserve(name, decision.allowed, decision.violations)
         return {"allowed": decision.allowed, "violations": [_finding(f) for f in decision.violations],
                 "retry_after": decision.retry_after, "ledger": name, "degraded": decision.degraded}
 
@@ -239,6 +258,8 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         send = body.send.model_dump()
         send["at"] = _aware(body.send.at)
         decision = await _call(state.work, method, send, facts=body.facts, coerce=body.coerce)
+        if state.metrics is not None:
+            state.metrics.count_findings("/v1/schedule", decision.channel, decision.reasons)
         return {"allowed": decision.allowed, "earliest": decision.earliest,
                 "reasons": [_finding(f) for f in decision.reasons], "channel": decision.channel}
 
@@ -248,6 +269,18 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         """Every rule (or one channel's), with ids, catalogue refs and explanations."""
         infos = await _call(state.work, engine.rules, channel)
         return {"channel": channel, "rules": [_rule(info) for info in infos]}
+
+    if metrics:
+        @app.get(METRICS_PATH, tags=["health"], response_class=PlainTextResponse,
+                 responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+                            **_errors(501)})
+        async def prometheus_metrics() -> Response:
+            """Counters for Prometheus: requests, latency, findings per rule, reservations, errors."""
+            if state.metrics is None:
+                raise ApiError(501, "metrics_unavailable",
+                               "metrics need prometheus_client: pip install 'compliance[server]'")
+            body, content_type = state.metrics.render()
+            return Response(body, media_type=content_type)
 
     @app.get("/healthz", response_model=HealthResponse, tags=["health"])
     async def healthz() -> dict[str, str]:
