@@ -78,3 +78,22 @@ def test_counts_are_not_tracked_by_the_garbage_collector() -> None:
     assert len(store._buckets) >= 50
     for table in (store._buckets, store._expires):
         assert not any(gc.is_tracked(per_key) for per_key in table.values())
+
+
+def test_each_sweep_finds_the_next_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sweep returns at once while nothing can have expired; after one that ran, the next
+    # expiry must still be known, whichever kind of entry holds it.
+    monkeypatch.setattr(memory, "_SWEEP_EVERY", 1)
+    ledger = Ledger.open("memory://", CAPS)
+    store = ledger.store
+    assert isinstance(store, memory.MemoryStore)
+    hours = timedelta(hours=1)
+    # R1: a rolling event (3 h) and a monthly count (to July) of merchant A; the later sends
+    # have no id, so no marker (whose expiry would be the same as their event's).
+    assert ledger.reserve(Send("push", "n", "A", "R1", START, id="a")).allowed
+    assert ledger.reserve(Send("push", "m", "B", "R2", START + 4 * hours)).allowed
+    assert not any("R1" in key for key in store._events)  # swept: expired at START + 3 h
+    assert any("R2" in key for key in store._events) and store._buckets
+    assert ledger.reserve(Send("push", "m", "B", "R3", START + 8 * hours)).allowed
+    assert not any("R2" in key for key in store._events)  # expired at START + 7 h
+    assert store._buckets  # the month's count of merchant A stays

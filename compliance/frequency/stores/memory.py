@@ -32,6 +32,9 @@ class MemoryStore(Store):
         # marker key -> expires_us
         self._markers: dict[str, int] = {}
         self._writes = 0
+        # No count, event or marker expires before this (µs): a sweep before it would find
+        # nothing, so it returns at once instead of walking the whole store.
+        self._earliest = _NEVER
 
     def _observe_rolling(self, check: Check) -> tuple[int, ...]:
         events = self._events.get(check.key)
@@ -80,7 +83,11 @@ class MemoryStore(Store):
                 if check.rolling:
                     insort(self._events.setdefault(check.key, []), (check.at_us, check.member))
                     self._event_window_us[check.key] = check.window_us
+                    if check.at_us + check.window_us < self._earliest:
+                        self._earliest = check.at_us + check.window_us
                     continue
+                if expires < self._earliest:
+                    self._earliest = expires
                 key, number = check.key, check.buckets[check.own]
                 if per_key is None:
                     per_key = buckets.get(key)  # None unless two checks share a key
@@ -93,7 +100,10 @@ class MemoryStore(Store):
                 if expires > key_expires.get(number, 0):
                     key_expires[number] = expires
             if marker is not None:
-                self._markers[_marker_key(marker)] = checks[0].at_us + marker.ttl_us
+                marker_expires = checks[0].at_us + marker.ttl_us
+                self._markers[_marker_key(marker)] = marker_expires
+                if marker_expires < self._earliest:
+                    self._earliest = marker_expires
             self._writes += 1
             if self._writes % _SWEEP_EVERY == 0:
                 self._sweep(sweep_horizon_us(checks[0].at_us))
@@ -135,10 +145,15 @@ class MemoryStore(Store):
             return True
 
     def _sweep(self, horizon_us: int) -> None:
+        if horizon_us < self._earliest:
+            return  # nothing has expired yet
+        earliest = _NEVER
         buckets: dict[str, dict[int, int]] = {}
         expires: dict[str, dict[int, int]] = {}
         for key, key_expires in self._expires.items():
             live = {b: e for b, e in key_expires.items() if e > horizon_us}
+            if live:
+                earliest = min(earliest, min(live.values()))
             if len(live) == len(key_expires):
                 buckets[key], expires[key] = self._buckets[key], key_expires
             elif live:
@@ -146,6 +161,8 @@ class MemoryStore(Store):
                 buckets[key], expires[key] = {b: counts[b] for b in live}, live
         self._buckets, self._expires = buckets, expires
         self._markers = {k: v for k, v in self._markers.items() if v > horizon_us}
+        if self._markers:
+            earliest = min(earliest, min(self._markers.values()))
         for key in list(self._events):
             cutoff = horizon_us - self._event_window_us[key]
             items = self._events[key]
@@ -153,8 +170,11 @@ class MemoryStore(Store):
             keep = bisect_right(items, cutoff, key=_timestamp)
             if keep == len(items):
                 del self._events[key], self._event_window_us[key]
-            elif keep:
+                continue
+            if keep:
                 del items[:keep]
+            earliest = min(earliest, items[0][0] + self._event_window_us[key])
+        self._earliest = earliest
 
     def close(self) -> None:
         with self._lock:
@@ -163,7 +183,10 @@ class MemoryStore(Store):
             self._events.clear()
             self._event_window_us.clear()
             self._markers.clear()
+            self._earliest = _NEVER
 
+
+_NEVER = 2**63  # µs: later than any expiry
 
 #: The observation of a key without counts, by number of buckets.
 _ZEROS: tuple[tuple[int, ...], ...] = tuple((0,) * n for n in range(16))
