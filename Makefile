@@ -8,19 +8,31 @@ BIN := $(VENV)/bin
 HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 CORE_STAMP := $(VENV)/.core-$(HASH)
 STAMP := $(VENV)/.installed-$(HASH)
-# The compiled build (setup.py, COMPLIANCE_MYPYC=1): the whole package installed into
-# $(NATIVE) with its hot path compiled by mypyc. Put first on PYTHONPATH, it replaces the
-# editable source install; rebuilt whenever a file of the package changes.
-NATIVE := $(VENV)/native
-NATIVE_STAMP := $(NATIVE)/.built-$(shell find compliance setup.py pyproject.toml -type f \
-  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' \) \
-  -print0 2>/dev/null | sort -z | xargs -0 cat | sha1sum | cut -c1-12)
+# Distributions (`make dist`, in dist/): the sdist, the pure wheel (py3-none-any) built from
+# it, and the platform wheel (cp3XX-…-linux_x86_64) whose hot path is compiled by mypyc
+# (setup.py, COMPLIANCE_MYPYC=1). Each is rebuilt whenever a file of the package changes.
+DIST := dist
+SRC_HASH := $(shell find compliance setup.py pyproject.toml README.md -type f \
+  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' -o -name '*.md' -o -name '*.json' \) \
+  -not -path '*/__pycache__/*' -print0 2>/dev/null | sort -z | xargs -0 cat | sha1sum | cut -c1-12)
+PURE_STAMP := $(DIST)/.pure-$(SRC_HASH)
+PLATFORM_STAMP := $(DIST)/.platform-$(SRC_HASH)
+# (a shell glob, expanded when the recipe runs: the wheel's name holds the interpreter's tag)
+PLATFORM_WHEEL := $$(ls $(CURDIR)/$(DIST)/compliance-*-cp3*-*.whl)
+SDIST := $$(ls $(CURDIR)/$(DIST)/compliance-*.tar.gz)
+# The compiled build under test: the platform wheel installed (with the test extras, from
+# pip's cache or PyPI) into a venv of its own, so the suite imports the installed package and
+# never the source tree.
+WHEEL_VENV := .venv-wheel
+WHEEL_STAMP := $(WHEEL_VENV)/.installed-$(SRC_HASH)
 # What the compiled build's test run leaves out: services the hot path never reaches.
-NATIVE_TESTS := -m "not spark and not chromium and not precommit and not redis"
-# The compiled package lives under .venv, so it cannot find ../shared/corpora beside itself.
-NATIVE_ENV := PYTHONPATH=$(abspath $(NATIVE)) COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora}
+WHEEL_TESTS := -m "not spark and not chromium and not precommit and not redis"
+# The installed package lives under .venv-wheel, so it cannot find ../shared/corpora beside itself.
+# PYTHONSAFEPATH: a `python -c`/`-m` child a test starts in the checkout imports the installed
+# package too, not the source in its working directory.
+WHEEL_ENV := COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora} PYTHONSAFEPATH=1
 
-.PHONY: demo test test-native bench bench-native native accuracy fuzz venv redis chromium compiler system clean
+.PHONY: demo test test-wheel test-native bench bench-native native dist accuracy fuzz venv redis chromium java compiler system clean
 
 $(CORE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,6 +57,10 @@ apt_install = command -v $(1) >/dev/null 2>&1 || { \
 redis:
 	@$(call apt_install,redis-server,redis-server)
 
+# A Java runtime for the Spark tests (pyspark starts a JVM; without java they would skip).
+java:
+	@$(call apt_install,java,default-jre-headless)
+
 # Headless Chromium for the HTML-report test.
 chromium:
 	@$(call apt_install,chromium,chromium)
@@ -53,34 +69,56 @@ chromium:
 compiler:
 	@$(call apt_install,cc,gcc)
 
-$(NATIVE_STAMP): $(STAMP)
-	@$(MAKE) --no-print-directory compiler
-	rm -rf $(NATIVE) build  # build/: setuptools would ship a stale extension left there
-	COMPLIANCE_MYPYC=1 $(BIN)/python -m pip install -q --no-deps --target $(NATIVE) .
+# The sdist, then the pure wheel built from it (so an incomplete sdist fails here).
+$(PURE_STAMP): $(STAMP)
+	rm -f $(DIST)/compliance-*.tar.gz $(DIST)/compliance-*-py3-none-any.whl $(DIST)/.pure-*
+	COMPLIANCE_MYPYC=0 $(BIN)/python -m build --outdir $(DIST) .
+	$(BIN)/python -m compliance.build check-wheel --pure $(DIST)/compliance-*-py3-none-any.whl
 	touch $@
 
-native: $(NATIVE_STAMP)
+# build/: setuptools would ship a stale extension left there.
+$(PLATFORM_STAMP): $(STAMP)
+	@$(MAKE) --no-print-directory compiler
+	rm -rf build $(DIST)/compliance-*-cp3*-*.whl $(DIST)/.platform-*
+	COMPLIANCE_MYPYC=1 $(BIN)/python -m build --wheel --outdir $(DIST) .
+	$(BIN)/python -m compliance.build check-wheel --compiled $(DIST)/compliance-*-cp3*-*.whl
+	touch $@
+
+dist: $(PURE_STAMP) $(PLATFORM_STAMP)
+	@ls -l $(DIST)/compliance-*
+
+$(WHEEL_STAMP): $(PLATFORM_STAMP)
+	rm -rf $(WHEEL_VENV)
+	$(PY) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install -q "$(PLATFORM_WHEEL)[dev,server]"
+	touch $@
+
+native: $(WHEEL_STAMP)
 
 demo: $(CORE_STAMP)
 	$(BIN)/compliance demo
 
-# The whole suite on the Python source, then again on the compiled build (same tests, the
-# services left out). `pytest`, not `python -m pytest`: the latter would put the source
-# directory first on sys.path, ahead of the compiled package.
-test: $(STAMP) redis chromium
+# The whole suite on the Python source, then again on the platform wheel installed in its
+# own venv (same tests, the services left out). `pytest` of that venv, not `python -m pytest`:
+# the latter would put the source directory first on sys.path, ahead of the installed package
+# (tests/test_build.py checks that the run imported the wheel, compiled).
+test: $(STAMP) redis chromium java
 	$(BIN)/python -m pytest -q
-	@$(MAKE) --no-print-directory test-native
+	@$(MAKE) --no-print-directory test-wheel
 
-test-native: $(NATIVE_STAMP)
-	$(NATIVE_ENV) COMPLIANCE_EXPECT_COMPILED=1 $(BIN)/pytest -q -p no:cacheprovider $(NATIVE_TESTS)
+test-wheel: $(WHEEL_STAMP) $(PURE_STAMP)
+	$(WHEEL_ENV) COMPLIANCE_EXPECT_COMPILED=1 COMPLIANCE_WHEEL=$(PLATFORM_WHEEL) COMPLIANCE_SDIST=$(SDIST) \
+	  $(WHEEL_VENV)/bin/pytest -q -p no:cacheprovider $(WHEEL_TESTS)
+
+test-native: test-wheel
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
 
-# The lint benchmark and breakdown on the compiled build.
-bench-native: $(NATIVE_STAMP)
-	$(NATIVE_ENV) $(BIN)/pytest benchmarks/bench_lint.py -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
-	$(NATIVE_ENV) $(BIN)/python benchmarks/lint_breakdown.py
+# The lint benchmark and breakdown on the compiled build (the platform wheel's venv).
+bench-native: $(WHEEL_STAMP)
+	$(WHEEL_ENV) $(WHEEL_VENV)/bin/pytest benchmarks/bench_lint.py -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
+	$(WHEEL_ENV) $(WHEEL_VENV)/bin/python benchmarks/lint_breakdown.py
 
 # Precision and recall per category against the labelled evaluation set (docs/accuracy.md);
 # needs ../shared/corpora. `python -m benchmarks.accuracy --help` for the error listings and JSON.
@@ -95,4 +133,4 @@ fuzz: $(STAMP)
 	  $(BIN)/python "$$h" -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .benchmarks
+	rm -rf $(VENV) $(WHEEL_VENV) $(DIST) build .pytest_cache .benchmarks

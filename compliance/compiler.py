@@ -27,7 +27,7 @@ from compliance.model import CheckedPack, CheckedRule
 from compliance.types import STR
 
 #: Bump when generated code changes shape: part of the disk-cache key.
-COMPILER_VERSION = "4"
+COMPILER_VERSION = "5"
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _BINARY = {"+": "+", "-": "-", "*": "*", "/": "/", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">",
@@ -230,6 +230,9 @@ class _Codegen:
             source = f"_lex.get({name!r}, ())"
             if platform:
                 source = f"_for_platform({source}, {platform!r})"
+            _, strict = _strict_wrapper(rule.find)
+            if strict is not None:
+                source = f"_fn_as_errors({source}, {self.expr(strict, bound)})"
             self.emit(f"for _hit in {source}:", indent)
             self.emit(f"out.append(({index}, {where}, _hit))", indent + 1)
         elif rule.find is not None:
@@ -351,13 +354,21 @@ class _FrozenDict(dict):
         return hash(tuple(sorted((k, repr(v)) for k, v in self.items())))
 
 
+def _strict_wrapper(find: ast.Expr | None) -> tuple[ast.Expr | None, ast.Expr | None]:
+    """``(inner, flag)`` for ``as_errors(inner, flag)``, else ``(find, None)``: a strict-mode
+    wrapper around ``lexicon(…)`` keeps the rule on the field's single matcher pass."""
+    if isinstance(find, ast.Call) and find.name == "as_errors" and len(find.args) == 2:
+        return find.args[0], find.args[1]
+    return find, None
+
+
 def _lexicon_find(rule: CheckedRule) -> tuple[str, str] | None:
     """(lexicon, platform) when the rule's `find` is ``lexicon("name", text[, "platform"])``.
 
     Those rules read one group of the field's single matcher pass instead of calling
     `lexicon()` each; anything else compiles to the call as written.
     """
-    find = rule.find
+    find, _ = _strict_wrapper(rule.find)
     if not isinstance(find, ast.Call) or find.name != "lexicon" or len(find.args) not in (2, 3):
         return None
     name, text = find.args[0], find.args[1]

@@ -1,4 +1,5 @@
-"""`compliance demo`: the main jobs run on the bundled examples in ./examples."""
+"""`compliance demo`: the main jobs run on the bundled examples (compliance/examples/, shipped
+in every distribution, so the demo runs from an installed wheel too)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 import time
 from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
 def _section(title: str) -> None:
@@ -76,7 +77,7 @@ def run_demo() -> int:
     facts = json.loads((EXAMPLES / "facts" / "taobao_recall.json").read_text(encoding="utf-8"))
     _print_decision(engine.eligibility(facts, channel="taobao.weitao"), label="taobao_recall.json: ")
 
-    _section("A merchant pack extending jd.sms (examples/rules/my_shop.rules)")
+    _section("A merchant pack extending jd.sms (compliance/examples/rules/my_shop.rules)")
     mine = Engine([EXAMPLES / "rules" / "my_shop.rules"])
     shop = {"shop": {"sms_enabled": True, "signature": "好物小铺", "sms_balance": 500, "main_category": "彩票",
                      "vip_level": 1}, "send": {"audience_size": 800}}
@@ -106,7 +107,7 @@ def run_demo() -> int:
     agree = all(first.selected[c] == selected.column(c)[0].as_py() for c in selected.column_names)
     print(f"  row 0 evaluated one-by-one agrees with the table: {agree}")
 
-    _section("What a mistake in a rules file looks like (examples/rules/broken.rules)")
+    _section("What a mistake in a rules file looks like (compliance/examples/rules/broken.rules)")
     try:
         Engine([EXAMPLES / "rules" / "broken.rules"], use_cache=False)
         print("unexpectedly clean")

@@ -32,6 +32,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", choices=("text", "jsonl"), default="text")
     p.add_argument("--rules", action="append", metavar="PATH", help="extra rule file or directory")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="print at most N violations (0: all)")
+    p.add_argument("--max-earlier", type=int, default=None, metavar="N",
+                   help="earlier sends listed per violation, oldest first (default 50; the count is exact)")
     p.set_defaults(func=run)
 
 
@@ -77,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
     """Replay; exit 0 when no cap was broken, 1 when some were, 2 on input errors."""
     from compliance.engine import Engine
 
+    from compliance.frequency.decision import check_template
+    from compliance.frequency.plan import Planner
+    from compliance.frequency.replay import DEFAULT_MAX_EARLIER, replay
+
     engine = Engine(args.rules or ())
     mapping = _mapping(args.field, args.channel is not None)
     paths = [Path(p) for p in args.archives]
@@ -84,27 +90,31 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"error: no such archive: {path}", file=sys.stderr)
             return 2
+    max_earlier = DEFAULT_MAX_EARLIER if args.max_earlier is None else args.max_earlier
+    if max_earlier < 0:
+        print("error: --max-earlier must be >= 0", file=sys.stderr)
+        return 2
     bad: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
     sends = iter_sends(paths, mapping, args.channel, bad)
     printed = 0
-    with engine.ledger("memory://") as ledger:
-        for violation in ledger.replay(sends, assume_sorted=args.sorted):
-            by_rule[f"{violation.rule} ({violation.ref})"] += 1
-            if args.limit and printed >= args.limit:
-                continue
-            printed += 1
-            send = violation.send
-            if args.format == "jsonl":
-                print(json.dumps({"position": violation.position, "id": send.id, "channel": send.channel,
-                                  "message_class": send.message_class, "merchant": send.merchant,
-                                  "recipient": send.recipient, "at": send.at.isoformat(), "rule": violation.rule,
-                                  "ref": violation.ref, "message": violation.finding.message,
-                                  "earlier": list(violation.earlier)}, ensure_ascii=False))
-            else:
-                print(f"{send.at.isoformat(timespec='minutes')} {send.recipient} {send.merchant} "
-                      f"{send.message_class}: {violation.rule} ({violation.ref}) {violation.finding.message}"
-                      f" — earlier: {', '.join(violation.earlier)}")
+    caps = engine.caps()
+    for cap in caps:
+        check_template(cap)  # as `Ledger.open` does: a broken message fails now, not at the first violation
+    # The same window logic as `Ledger.replay` and `compliance.spark.replay` (`judge`).
+    for violation in replay(Planner(caps), sends, assume_sorted=args.sorted, max_earlier=max_earlier):
+        by_rule[f"{violation.rule} ({violation.ref})"] += 1
+        if args.limit and printed >= args.limit:
+            continue
+        printed += 1
+        send = violation.send
+        if args.format == "jsonl":
+            print(json.dumps(violation.to_record(), ensure_ascii=False))
+        else:
+            more = violation.count - len(violation.earlier)
+            print(f"{send.at.isoformat(timespec='minutes')} {send.recipient} {send.merchant} "
+                  f"{send.message_class}: {violation.rule} ({violation.ref}) {violation.finding.message}"
+                  f" — earlier: {', '.join(violation.earlier)}" + (f" (+{more} more)" if more > 0 else ""))
     total = sum(by_rule.values())
     summary = ", ".join(f"{name}: {count}" for name, count in by_rule.most_common())
     print(f"{total} send(s) broke a cap" + (f" ({summary})" if summary else "") +

@@ -39,15 +39,21 @@ needs_corpus = pytest.mark.skipif(not corpora.available(), reason="../shared/cor
 #:   both                  contact strict 41/41, 41/49; lenient 41/41, 41/48
 #: (inducement and impersonation: nothing found yet, no floor). The lead raises them as labels
 #: and the linter improve; never lower one to let a change pass.
+#: contact: issue #12's acceptance figures (precision 0.97, recall 0.95), set when the contact
+#: scanner moved to libphonenumber — all six batches labelled and reviewed (474 dev messages):
+#:   both                  contact strict 315/319 correct, 318/325 found; lenient 305/309, 308/309
 DEV_FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
-    ("lint errors", "ad_law", "strict"): (0.30, 0.18),
-    ("lint errors", "ad_law", "lenient"): (0.30, 0.40),
-    ("lint errors+warnings", "ad_law", "strict"): (0.22, 0.18),
-    ("lint errors+warnings", "ad_law", "lenient"): (0.22, 0.40),
-    ("lint errors", "contact", "strict"): (0.97, 0.80),
-    ("lint errors", "contact", "lenient"): (0.97, 0.82),
-    ("lint errors+warnings", "contact", "strict"): (0.97, 0.80),
-    ("lint errors+warnings", "contact", "lenient"): (0.97, 0.82),
+    # ad_law raised with the pattern and lawful entries (#12), measured on the reviewed labels
+    # of batches 1-6 (474 dev messages): errors 66/68 correct, 65/117 found strict, 65/67,
+    # 64/65 lenient; errors+warnings 114/116, 113/117 strict, 65/67, 64/65 lenient.
+    ("lint errors", "ad_law", "strict"): (0.95, 0.52),
+    ("lint errors", "ad_law", "lenient"): (0.95, 0.95),
+    ("lint errors+warnings", "ad_law", "strict"): (0.97, 0.95),
+    ("lint errors+warnings", "ad_law", "lenient"): (0.95, 0.95),
+    ("lint errors", "contact", "strict"): (0.97, 0.95),
+    ("lint errors", "contact", "lenient"): (0.97, 0.95),
+    ("lint errors+warnings", "contact", "strict"): (0.97, 0.95),
+    ("lint errors+warnings", "contact", "lenient"): (0.97, 0.95),
     ("lint errors", "all", "strict"): (0.85, 0.50),
     ("lint errors+warnings", "all", "strict"): (0.80, 0.50),
 }
@@ -413,8 +419,8 @@ def test_a_prediction_inside_a_longer_one_counts_once() -> None:
     from compliance.evaluation.systems import lexicon_terms, naive_substring
 
     system = naive_substring(lexicon_terms())
-    text = "全网最低价"
-    assert [(p.category, text[p.start:p.end]) for p in system.predict(text)] == [("ad_law", "全网最低价")]
+    text = "最低价格"  # 最低价格 holds the terms 最低价, 最低 and 最: one prediction
+    assert [(p.category, text[p.start:p.end]) for p in system.predict(text)] == [("ad_law", "最低价格")]
 
 
 def test_lint_findings_map_to_labelled_categories(engine) -> None:  # type: ignore[no-untyped-def]
@@ -526,3 +532,18 @@ def test_dev_floors(engine) -> None:  # type: ignore[no-untyped-def]
             failures.append(f"{system} {category} {mode}: precision {got[0]:.3f} (floor {precision}), "
                             f"recall {got[1]:.3f} (floor {recall})")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.corpus
+@needs_corpus
+def test_dev_ad_law_beats_naive_substring(engine) -> None:  # type: ignore[no-untyped-def]
+    """#12 acceptance, measured on dev: lint's ad_law precision (errors and warnings, strict) is
+    at least 0.3 above naive substring matching's over the same lexicon, at equal or better recall."""
+    from compliance.evaluation.systems import lexicon_terms, naive_substring
+
+    data = EvaluationSet.load(DATA, Corpus.load())
+    systems = [lint_system(engine, ("error", "warning"), "lint errors+warnings"), naive_substring(lexicon_terms())]
+    scores = {s.system: s.spans["ad_law"] for s in data.evaluate(systems, splits=("dev",), modes=("strict",))}
+    lint, naive = scores["lint errors+warnings"], scores["naive substring"]
+    assert (lint.recall or 0.0) >= (naive.recall or 0.0)
+    assert (lint.precision or 0.0) >= (naive.precision or 0.0) + 0.3

@@ -30,7 +30,7 @@ def test_check_misspelt_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_check_clean_file(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", str(ROOT / "examples" / "rules" / "my_shop.rules")]) == 0
+    assert main(["check", str(ROOT / "compliance" / "examples" / "rules" / "my_shop.rules")]) == 0
     assert "ok: 1 file(s), 1 pack(s), 1 rule(s)" in capsys.readouterr().out
 
 
@@ -69,7 +69,7 @@ def test_rule_explains(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_eligibility_command_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
-    facts = ROOT / "examples" / "facts"
+    facts = ROOT / "compliance" / "examples" / "facts"
     assert main(["eligibility", str(facts / "jd_message_box_eligible.json"), "--channel", "jd.message_box"]) == 0
     assert main(["eligibility", str(facts / "jd_message_box_small_shop.json"), "--channel", "jd.message_box",
                  "--format", "json"]) == 1

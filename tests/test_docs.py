@@ -45,3 +45,18 @@ def test_rules_language_coerce_example_loads_and_coerces(tmp_path: Path) -> None
             "bottom3_click_rate_months": 0, "messages_last_month": 24, "revoked_on": None}
     assert engine.eligibility({"shop": shop, "today": "2026-11-25"}, channel="jd.message_box").eligible
     assert engine.program("jd.message_box").pack.facts["vip_level"].scalar.coerce
+
+
+def test_lexicon_doc_examples_load_and_pass() -> None:
+    """The pattern and lawful entries shown in docs/lexicons.md load, and their examples pass."""
+    import tomllib
+
+    from compliance.analyzer.lexicon import build_lexicon, check_examples
+
+    text = (DOCS / "lexicons.md").read_text(encoding="utf-8")
+    blocks = [b.split("\n", 1)[1] for b in text.split("```toml")[1:]]
+    entries = [tomllib.loads(b.split("```", 1)[0])["entry"][0] for b in blocks[1:]]
+    assert {e.get("kind") for e in entries} == {"pattern", "lawful"}
+    lexicon = build_lexicon("doc", [*entries, {"term": "最高", "bad": "最高品质"},
+                                    {"term": "最低价", "bad": "全网最低价"}], category="ad_law")
+    assert check_examples(lexicon, use_jieba=True) == []

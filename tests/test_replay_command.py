@@ -50,3 +50,17 @@ def test_replay_csv_with_field_mapping(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_replay_missing_archive(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["/nonexistent.jsonl"]) == 2
+
+
+def test_replay_max_earlier_names_the_oldest_and_counts_all(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    archive = tmp_path / "sends.jsonl"
+    rows = [{"channel": "jd.sms", "message_class": "marketing", "merchant": "A", "recipient": "13800000000",
+             "at": f"2026-11-24T09:0{i}:00", "id": f"s{i}"} for i in range(6)]
+    archive.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run([str(archive), "--format", "jsonl", "--max-earlier", "2"]) == 1
+    found = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    daily = [v for v in found if v["ref"] == "JD-SMS-18"]
+    assert [(v["id"], v["count"], v["limit"], v["window"], v["earlier"]) for v in daily] == [
+        ("s3", 3, 3, "自然日", ["s0", "s1"]), ("s4", 4, 3, "自然日", ["s0", "s1"]), ("s5", 5, 3, "自然日", ["s0", "s1"])]
+    assert run([str(archive), "--max-earlier", "2"]) == 1
+    assert "earlier: s0, s1 (+3 more)" in capsys.readouterr().out

@@ -5,10 +5,7 @@ Slow (a JVM starts once per session, ≈10 s); skipped when pyspark or Java is m
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +15,7 @@ from compliance.findings import SEVERITY_RANK
 
 
 def spark_test(test: Any) -> Any:
-    """Tests that need the Spark session: slow (a JVM) and marked ``spark``."""
+    """Tests that need the Spark session (tests/conftest.py): slow (a JVM) and marked ``spark``."""
     return pytest.mark.slow(pytest.mark.spark(test))
 
 
@@ -36,32 +33,6 @@ MESSAGES: list[tuple[int, str | None]] = [
 def _finding_row(row_id: Any, finding: Any) -> tuple[Any, ...]:
     return (row_id, finding.rule, finding.ref, finding.category, finding.severity, finding.field,
             finding.start, finding.end, finding.message, finding.fix)
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    pytest.importorskip("pyspark", reason="the spark extra is not installed")
-    pytest.importorskip("pandas", reason="PySpark's mapInArrow needs pandas, which the spark extra does not "
-                                         "install yet (it should require pyspark[sql])")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("no Java runtime for Spark")
-    from pyspark.sql import SparkSession
-
-    # Workers must run this interpreter, which has compliance installed.
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    session = (SparkSession.builder.master("local[2]").appName("compliance-tests")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.default.parallelism", "2")
-               .config("spark.driver.memory", "1g")
-               .config("spark.driver.bindAddress", "127.0.0.1")
-               .config("spark.driver.host", "127.0.0.1")
-               .config("spark.python.worker.reuse", "true")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="session")

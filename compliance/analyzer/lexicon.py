@@ -24,6 +24,22 @@ A lexicon is a TOML file in ``compliance/lexicons/`` (read with stdlib ``tomllib
     bad = "销量第一"                 # str or list: must produce a hit of this entry
     good = "第一次下单"               # str or list: must not produce a hit of this entry
 
+    [[entry]]                       # a construction: anchor literal(s) + a confirming regex
+    term = "超低+价/折"               # the entry's name (Hit.term)
+    kind = "pattern"
+    anchor = ["超低"]                # found by the matcher's single automaton pass
+    pattern = '超低(?:价|折扣|折)'     # matched at the anchor's start (folded text); span = match
+    bad = "超低折扣"
+    good = "超低温冷冻"
+
+    [[entry]]                       # wording that is NOT a hit and masks the hits it overlaps
+    term = "先到先得"                 # a literal phrase, or anchor + pattern as above
+    kind = "lawful"
+    good = "大家都在领先到先得"        # must leave no hit of the lexicon
+    bad = "行业领先，先到先得"         # must still leave a hit
+
+``docs/lexicons.md`` documents the format and the three kinds.
+
 Loading validates everything and reports `LexiconError` with the file, the entry's term and
 its line: unknown keys (with a did-you-mean), wrong types, duplicate terms (after folding, so
 ``V信`` and ``v信`` are duplicates), unknown categories/severities/labels/platforms, ``allow``
@@ -64,7 +80,15 @@ __all__ = [
 ]
 
 _LEXICON_KEYS = ("name", "title", "category", "severity", "source", "labels", "platforms", "label")
-_ENTRY_KEYS = ("term", "label", "severity", "note", "fix", "ambiguous", "allow", "platforms", "bad", "good")
+_ENTRY_KEYS = ("term", "kind", "anchor", "pattern", "label", "severity", "note", "fix", "ambiguous", "allow",
+               "platforms", "bad", "good")
+#: What an entry is: a literal ``term``; a ``pattern`` (anchor literals + a confirming regex);
+#: ``lawful`` wording that is never a hit and masks the hits it overlaps.
+KINDS = ("term", "pattern", "lawful")
+#: Characters from an anchor's start a pattern may match (bounds every confirmation).
+PATTERN_WINDOW = 32
+#: Longest pattern source accepted (patterns are small confirmations, not programs).
+MAX_PATTERN_CHARS = 300
 _TOP_KEYS = ("lexicon", "entry")
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -103,6 +127,9 @@ class LexiconEntry:
 
     term: str
     severity: str
+    kind: str = "term"
+    anchors: tuple[str, ...] = ()
+    pattern: str | None = None
     label: str = ""
     note: str = ""
     fix: str | None = None
@@ -156,9 +183,16 @@ class ExampleFailure:
     line: int | None
     example: str
     expected_hit: bool
+    #: the entry is lawful wording: its examples are about the lexicon's hits, not its own
+    lawful: bool = False
 
     def describe(self) -> str:
         """A one-line Chinese/English description for error messages."""
+        if self.lawful:
+            want = "must keep a hit of the lexicon" if self.expected_hit else "must leave no hit of the lexicon"
+            return f"entry {self.term!r}: example {self.example!r} {want} but " + (
+                "nothing hit it" if self.expected_hit else "it was hit"
+            )
         want = "must hit" if self.expected_hit else "must not hit"
         return f"entry {self.term!r}: example {self.example!r} {want} but " + (
             "found no hit of this entry" if self.expected_hit else "the entry hit it"
@@ -377,8 +411,9 @@ def _build_entry(
             return default
         return _as_str(raw[key], key, problems, term, at(key))
 
+    kind, anchors, pattern = _kind_anchor_pattern(raw, problems, term, at)
     label = get_str("label", default_label) or ""
-    if labels and label not in labels:
+    if labels and label not in labels and not (kind == "lawful" and "label" not in raw):
         problems.add(f"unknown label {label!r}{_did_you_mean(label, labels)}", term=term, line=at("label"))
     severity = get_str("severity", default_severity) or default_severity
     if severity not in SEVERITIES:
@@ -412,11 +447,24 @@ def _build_entry(
     good = _as_str_tuple(raw["good"], "good", problems, term, at("good"), single_ok=True) if "good" in raw else ()
     if ambiguous and (not bad or not good):
         problems.add("an ambiguous entry needs both a 'bad' and a 'good' example", term=term, line=line)
+    if kind != "term":
+        if not bad or not good:
+            problems.add(f"a {kind} entry needs both a 'bad' and a 'good' example", term=term, line=line)
+        if ambiguous or allow:
+            problems.add(f"a {kind} entry is confirmed by its pattern: 'ambiguous' and 'allow' do not apply",
+                         term=term, line=at("ambiguous" if ambiguous else "allow"))
+    if kind == "lawful":
+        for key in ("severity", "fix", "platforms"):
+            if key in raw:
+                problems.add(f"{key!r} does not apply to a lawful entry (it is never a hit)", term=term, line=at(key))
     if len(problems.items) != before:
         return None
     return LexiconEntry(
         term=term,
         severity=severity,
+        kind=kind,
+        anchors=anchors,
+        pattern=pattern,
         label=label,
         note=note,
         fix=fix,
@@ -427,6 +475,56 @@ def _build_entry(
         good=good,
         line=line,
     )
+
+
+def _kind_anchor_pattern(
+    raw: Mapping[str, Any], problems: _Problems, term: str, at: Any
+) -> tuple[str, tuple[str, ...], str | None]:
+    """An entry's ``kind``, its anchors (folded) and its pattern, validated.
+
+    A ``pattern`` entry needs ``anchor`` (the literals the automaton finds) and ``pattern`` (a
+    regex matched at each anchor's start against the folded text); a ``lawful`` entry either
+    has both or neither (then its ``term`` is the literal lawful phrase).
+    """
+    kind = raw.get("kind", "term")
+    if not isinstance(kind, str) or kind not in KINDS:
+        shown = kind if isinstance(kind, str) else f"{_type_name(kind)} {kind!r}"
+        problems.add(f"unknown kind {shown!r}{_did_you_mean(str(kind), KINDS)}; kinds: {', '.join(KINDS)}",
+                     term=term, line=at("kind"))
+        return "term", (), None
+    anchors: tuple[str, ...] = ()
+    if "anchor" in raw:
+        anchors = _as_str_tuple(raw["anchor"], "anchor", problems, term, at("anchor"), single_ok=True)
+        folded = []
+        for anchor in anchors:
+            f = normalize(anchor).text
+            if not f:
+                problems.add(f"anchor {anchor!r} is empty after folding", term=term, line=at("anchor"))
+            elif f not in folded:
+                folded.append(f)
+        anchors = tuple(folded)
+    pattern: str | None = None
+    if "pattern" in raw:
+        pattern = _as_str(raw["pattern"], "pattern", problems, term, at("pattern"))
+        if pattern is not None:
+            if len(pattern) > MAX_PATTERN_CHARS:
+                problems.add(f"pattern is longer than {MAX_PATTERN_CHARS} characters", term=term, line=at("pattern"))
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.add(f"pattern does not compile: {exc}", term=term, line=at("pattern"))
+    if kind == "term":
+        for key in ("anchor", "pattern"):
+            if key in raw:
+                problems.add(f"{key!r} is only used by pattern and lawful entries: add 'kind = \"pattern\"'",
+                             term=term, line=at(key))
+        return kind, (), None
+    if kind == "pattern" and ("anchor" not in raw or "pattern" not in raw):
+        problems.add("a pattern entry needs an 'anchor' and a 'pattern'", term=term, line=at("kind"))
+    if kind == "lawful" and ("anchor" in raw) != ("pattern" in raw):
+        problems.add("a lawful entry has an 'anchor' and a 'pattern', or neither (the term is the phrase)",
+                     term=term, line=at("kind"))
+    return kind, anchors, pattern
 
 
 def check_examples(lexicon: Lexicon, *, use_jieba: bool = False) -> list[ExampleFailure]:
@@ -443,6 +541,13 @@ def check_examples(lexicon: Lexicon, *, use_jieba: bool = False) -> list[Example
         key = normalize(entry.term).text
         for example, expected in [(b, True) for b in entry.bad] + [(g, False) for g in entry.good]:
             hit_terms, undecided = matcher._terms_found(example, use_jieba=use_jieba)
+            if entry.kind == "lawful":
+                # good: the lawful wording masks every hit; bad: a hit remains beside it
+                if not hit_terms and undecided:
+                    continue
+                if bool(hit_terms) != expected:
+                    failures.append(ExampleFailure(lexicon.name, entry.term, entry.line, example, expected, True))
+                continue
             if key in undecided:
                 continue
             if (key in hit_terms) != expected:
@@ -528,6 +633,7 @@ def _load_cached(path: Path, mtime_ns: int, size: int) -> Lexicon:
     if not isinstance(raw_entries, list) or not all(isinstance(e, dict) for e in raw_entries):
         problems.add("entries must be [[entry]] tables")
         problems.raise_if_any()
+    assert isinstance(header, dict)  # raise_if_any raised otherwise
     return _finish(_build(header, raw_entries, problems, path), problems, check=True)
 
 

@@ -13,6 +13,11 @@ to the ORIGINAL text. Then, per lexicon:
    window: the hit stands when its boundaries fall on jieba word boundaries (``最`` in
    ``本店最便宜`` → 本店/最/便宜) or when the jieba word around it is itself a lexicon term.
    ``最`` in ``最近`` sits inside the word 最近 and is dropped.
+4. Pattern entries: their anchors are literals of the same automaton; at an anchor's hit the
+   entry's regex is matched at that position (at most `PATTERN_WINDOW` characters) and the
+   match is the hit. Lawful entries (and the allowed words of step 3) are not hits: they mask
+   every hit of their lexicon that lies inside them or across their edge (领先 in
+   领|先到先得), unless the hit is longer and covers them whole.
 
 jieba is imported on the first confirmation that needs it (never at import time). Each
 Matcher uses its own ``jieba.Tokenizer`` (a copy of jieba's word table plus every lexicon term
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -36,7 +42,7 @@ import ahocorasick
 from compliance.fastinit import frozen_builder
 
 from .hits import Hit
-from .lexicon import Lexicon, LexiconEntry, load_builtin_lexicons
+from .lexicon import PATTERN_WINDOW, Lexicon, LexiconEntry, load_builtin_lexicons
 from .normalize import fold_with_origin, normalize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,6 +121,11 @@ class _Term:
     after_check: str | None
     # Hit fields after (start, end, text), in `Hit` order: built once, splatted per hit.
     hit_fields: tuple[str, str, str, str, str, str | None, str]
+    # Pattern and lawful entries: the confirming regex (matched at the anchor's start), and
+    # whether the entry is lawful wording (masks overlapping hits, is never one itself).
+    regex: re.Pattern[str] | None = None
+    lawful: bool = False
+    special: bool = False  # regex is not None or lawful: the scan's one test for both
 
 
 def _longest_first(candidate: tuple[int, int, _Term]) -> tuple[int, int]:
@@ -155,9 +166,25 @@ class Matcher:
         self._terms: list[_Term] = []
         self._by_key: dict[tuple[str, str], LexiconEntry] = {}
         grouped: dict[str, list[int]] = {}
+        # CJK literal terms (not patterns, not lawful wording): a jieba word that is one of
+        # them confirms an ambiguous hit inside it.
+        term_words: set[str] = set()
+        lawful_words: set[str] = set()
+        has_patterns = False
         for name, lexicon in self._lexicons.items():
             for entry in lexicon.entries:
                 folded = normalize(entry.term).text
+                regex = re.compile(entry.pattern) if entry.pattern is not None else None
+                lawful = entry.kind == "lawful"
+                if entry.kind == "term":
+                    keys: tuple[str, ...] = (folded,)
+                    term_words.add(folded)
+                elif regex is None:  # a literal lawful phrase
+                    keys = (folded,)
+                    lawful_words.add(folded)
+                else:
+                    keys = entry.anchors
+                    has_patterns = True
                 allow: list[tuple[int, str]] = []
                 for word in entry.allow:
                     fw = normalize(word).text
@@ -174,12 +201,17 @@ class Matcher:
                     allow=tuple(allow),
                     platforms=frozenset(entry.platforms),
                     ambiguous=entry.ambiguous,
-                    before_check=_edge_class(folded[0]),
-                    after_check=_edge_class(folded[-1]),
+                    # a pattern's regex decides its own boundaries (lookarounds)
+                    before_check=_edge_class(folded[0]) if regex is None else None,
+                    after_check=_edge_class(folded[-1]) if regex is None else None,
                     hit_fields=(lexicon.category, name, entry.label, entry.severity,
                                 entry.note or lexicon.title, entry.fix, folded),
+                    regex=regex,
+                    lawful=lawful,
+                    special=regex is not None or lawful,
                 )
-                grouped.setdefault(folded, []).append(len(self._terms))
+                for key in keys:
+                    grouped.setdefault(key, []).append(len(self._terms))
                 self._terms.append(term)
                 self._by_key[(name, folded)] = entry
         # The automaton runs over UTF-8 bytes (each byte one latin-1 character), not code
@@ -196,17 +228,21 @@ class Matcher:
         self._has_terms = bool(grouped)
         # Longest folded term: a hit can only be contained in an accepted hit starting at most
         # this far before it (bounds the containment check on texts with many hits).
-        self._max_term_len = max(map(len, grouped), default=0)
+        self._max_term_len = max(max(map(len, grouped), default=0), PATTERN_WINDOW if has_patterns else 0)
         self._jieba: jieba.Tokenizer | None = None  # set on first confirmation
         self._jieba_init_lock = threading.Lock()
         if _confirm_as is not None:
             # A restricted matcher confirms with its parent's tokenizer and cache: the same
             # words, so the same segmentation, so the same hits for the lexicons it keeps.
             self._jieba_words: frozenset[str] = _confirm_as._jieba_words
+            self._term_words: frozenset[str] = _confirm_as._term_words
             self._confirm: Any = _confirm_as._confirm
             return
-        # jieba learns the CJK terms so that a lexicon term is one word in its segmentation.
-        self._jieba_words = frozenset(f for f in grouped if any(ord(c) > 0x2E80 for c in f))
+        # jieba learns the CJK terms and lawful phrases so that each is one word in its
+        # segmentation (先到先得 whole, so 领先 is not read across 领|先到先得).
+        self._term_words = frozenset(f for f in term_words if any(ord(c) > 0x2E80 for c in f))
+        self._jieba_words = self._term_words | frozenset(
+            f for f in lawful_words if any(ord(c) > 0x2E80 for c in f))
         self._confirm = functools.lru_cache(maxsize=1 << 16)(self._confirm_uncached)
 
     @property
@@ -317,6 +353,7 @@ class Matcher:
         filtered = selected is not None or platforms is not None
         wanted_platforms = frozenset(platforms) if platforms is not None else None
         candidates: list[tuple[int, int, _Term]] = []
+        lawful: list[tuple[int, int, str]] = []  # (start, end, lexicon) of lawful wording found
         encoded = folded.encode("utf-8", "surrogatepass")
         one_byte_chars = len(encoded) == n
         byte_end = char_end = 0  # matches come by increasing end: count characters incrementally
@@ -344,6 +381,22 @@ class Matcher:
                 if term.before_check is not None and start > 0 and _same_class(folded[start - 1], term.before_check):
                     continue
                 if term.after_check is not None and end < n and _same_class(folded[end], term.after_check):
+                    continue
+                if term.special:
+                    regex = term.regex
+                    if regex is None:  # a literal lawful phrase
+                        lawful.append((start, end, term.lexicon))
+                        continue
+                    found = regex.match(folded, start, min(n, start + PATTERN_WINDOW))
+                    if found is None:
+                        continue
+                    m_start, m_end = found.span()
+                    if m_end <= m_start:
+                        continue
+                    if term.lawful:
+                        lawful.append((m_start, m_end, term.lexicon))
+                    else:
+                        candidates.append((m_start, m_end, term))
                     continue
                 candidates.append((start, end, term))
         if not candidates:
@@ -375,8 +428,13 @@ class Matcher:
                             break
                 if contained:
                     continue
+            if lawful and _masked(lawful, start, end, term.lexicon):
+                continue
             if term.ambiguous:
-                if self._allowed_context(folded, start, term):
+                allowed = self._allowed_context(folded, start, term)
+                if allowed:
+                    # The allowed word is lawful wording too: 最 inside 最好的体验 is no hit either.
+                    lawful.append((start - allowed[0], start - allowed[0] + allowed[1], term.lexicon))
                     continue
                 if not use_jieba:
                     undecided.add((term.lexicon, term.folded))
@@ -399,11 +457,12 @@ class Matcher:
         return hits, undecided
 
     @staticmethod
-    def _allowed_context(folded: str, start: int, term: _Term) -> bool:
+    def _allowed_context(folded: str, start: int, term: _Term) -> tuple[int, int] | None:
+        """(offset of the hit in the allowed word, its length) when the hit sits in one, else None."""
         for k, word in term.allow:
             if start >= k and folded.startswith(word, start - k):
-                return True
-        return False
+                return k, len(word)
+        return None
 
     def _confirm_uncached(self, window: str, start: int, end: int) -> bool:
         """Does jieba segment ``window[start:end]`` as whole word(s), or inside a term?"""
@@ -421,7 +480,7 @@ class Matcher:
                 starts_on_boundary = True
             if pos <= start and end <= token_end and (pos, token_end) != (start, end):
                 # The term is inside a longer word: it stands only if that word is a term too.
-                return token in self._jieba_words
+                return token in self._term_words
             if token_end == end:
                 return starts_on_boundary
             if token_end > end:
@@ -433,6 +492,22 @@ class Matcher:
         """Folded terms that hit ``text`` and those left undecided (for lexicon self-tests)."""
         hits, undecided = self._scan(text, None, None, use_jieba=use_jieba)
         return {h.term for h in hits}, {term for _, term in undecided}
+
+
+def _masked(lawful: list[tuple[int, int, str]], start: int, end: int, lexicon: str) -> bool:
+    """Is the hit ``[start, end)`` masked by lawful wording of its lexicon?
+
+    Lawful wording masks every hit of its lexicon it overlaps — inside it (最高 in 最高可减200元)
+    or across its edge (领先 in 大家都在领先到先得: the hit would straddle a word boundary) —
+    unless the hit is longer and covers it whole (a claim built around the lawful words).
+    """
+    for l_start, l_end, name in lawful:
+        if name != lexicon or l_end <= start or end <= l_start:
+            continue
+        if start <= l_start and l_end <= end and end - start > l_end - l_start:
+            continue
+        return True
+    return False
 
 
 def _as_bytes_text(text: str) -> str:

@@ -75,6 +75,19 @@ def lexicon(name: str, text: str, platform: str | None = None) -> tuple[Hit, ...
     return hits
 
 
+def as_errors(hits: tuple[Hit, ...], on: bool) -> tuple[Hit, ...]:
+    """``hits`` with every warning and info raised to severity error when ``on``, else as they are.
+
+    What a strict-mode pack parameter does to a lexicon's lawful-when-true wording:
+    ``find as_errors(lexicon("ad_law", text), ad_law_strict)``.
+    """
+    if not on or not hits:
+        return hits
+    return tuple(hit if hit.severity == "error" else Hit(
+        hit.start, hit.end, hit.text, hit.category, hit.kind, hit.label, "error", hit.note, hit.fix, hit.term)
+        for hit in hits)
+
+
 def hits_by_lexicon(text: str) -> dict[str, tuple[Hit, ...]]:
     """Every lexicon hit in text grouped by lexicon name (what compiled copy rules read)."""
     return _hits_by_lexicon(text)
@@ -187,6 +200,10 @@ def _register_all() -> None:
         "Confirmed hits of a lexicon (compliance/lexicons/NAME.toml) in the text, after "
         "normalization (full-width, traditional, separators, look-alikes).",
         _lexicon_type, lexicon, pure=False, literal_args=(0, 2), validate=_validate_lexicon))
+    register(Function(
+        "as_errors", "as_errors(list[hit], on: bool) -> list[hit]",
+        "The hits with severity error when `on` (a strict-mode parameter), else unchanged.",
+        _fixed((HITS, BOOL), HITS), as_errors))
     for name, doc, impl in (
         ("halfwidth_punctuation", "Half-width , . ! ? : ; ( ) \" in Chinese context (fix: full-width).",
          scanners.halfwidth_punctuation),

@@ -118,7 +118,8 @@ def lexicon_terms() -> dict[str, str]:
     """Folded term → category, over the built-in lexicons of the four categories.
 
     Entries that are patterns rather than literal terms (an entry with a ``pattern``
-    attribute set) are left out: a user's substring search has no patterns.
+    attribute set) are left out: a user's substring search has no patterns. So are ``lawful``
+    entries (wording the lexicon lists as NOT a violation, such as 先到先得).
     """
     from compliance.analyzer.lexicon import load_builtin_lexicons
     from compliance.analyzer.normalize import normalize
@@ -128,7 +129,7 @@ def lexicon_terms() -> dict[str, str]:
         if lexicon.category not in CATEGORIES:
             continue
         for entry in lexicon:
-            if getattr(entry, "pattern", None):
+            if getattr(entry, "pattern", None) or getattr(entry, "kind", "term") != "term":
                 continue
             folded = normalize(entry.term).text
             if folded:

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from compliance.frequency.caps import Cap
 from compliance.frequency.send import Send
 from compliance.frequency.windows import Window, to_us
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One cap applied to one send.
+class Check(NamedTuple):
+    """One cap applied to one send (immutable; a named tuple, as it is built for every cap of
+    every send: a frozen dataclass costs several times as much to construct).
 
     Attributes:
         index: position of the cap in the ledger's cap list.
@@ -69,21 +69,49 @@ class _CalendarClock:
 
     def __init__(self, window: Window) -> None:
         self.window = window
-        # (bucket start µs, bucket end µs, bucket, end of the last window holding it µs)
-        self._cached: tuple[int, int, int, int] = (0, 0, 0, 0)
+        # (bucket start µs, bucket end µs, bucket, end of the last window holding it µs,
+        #  the buckets of every window holding it)
+        self._cached: tuple[int, int, int, int, tuple[int, ...]] = (0, 0, 0, 0, ())
 
-    def locate(self, at: datetime, at_us: int) -> tuple[int, int]:
-        """(bucket number, µs when the last window containing that bucket closes)."""
-        start, end, bucket, retained = self._cached  # one read: safe without a lock
+    def locate(self, at: datetime, at_us: int) -> tuple[int, int, tuple[int, ...]]:
+        """(bucket number, µs when the last window containing that bucket closes, the bucket
+        numbers of every window that contains it: ``2 * count - 1`` of them, oldest first)."""
+        start, end, bucket, retained, around = self._cached  # one read: safe without a lock
         if start <= at_us < end:
-            return bucket, retained
+            return bucket, retained, around
         window = self.window
         bucket = window.bucket_of(at)
         start = to_us(window.bucket_start(bucket))
         end = to_us(window.bucket_start(bucket + 1))
         retained = to_us(window.bucket_start(bucket + window.count))
-        self._cached = (start, end, bucket, retained)
-        return bucket, retained
+        span = window.count - 1
+        around = tuple(range(bucket - span, bucket + span + 1))
+        self._cached = (start, end, bucket, retained, around)
+        return bucket, retained, around
+
+
+class _Applied(NamedTuple):
+    """What planning needs of one cap, worked out once (see `Planner`)."""
+
+    index: int
+    cap: Cap
+    prefix: str
+    scope: tuple[str, ...]
+    recipient_tag: bool
+    clock: _CalendarClock | None
+    window_us: int
+    span: int
+    fixed_limit: int | None  # the cap's limit when it has no overrides
+    blocking: bool
+    refundable: bool
+    exempt: frozenset[str]
+
+
+#: Distinct (channel, message class) pairs whose applicable caps are remembered; beyond it
+#: (arbitrary names from callers) they are worked out for each send.
+_GROUPS_MAX = 4096
+
+_new_check = tuple.__new__
 
 
 class Planner:
@@ -99,13 +127,29 @@ class Planner:
                 raise ValueError(f"duplicate cap rule id {cap.rule!r}")
             seen.add(cap.rule)
         self.caps: tuple[Cap, ...] = tuple(caps)
-        self._prefixes: tuple[str, ...] = tuple(
-            f"{_escape(cap.rule)}|{cap.window.store_tag}" for cap in self.caps
+        self._applied: tuple[_Applied, ...] = tuple(
+            _Applied(
+                index, cap, f"{_escape(cap.rule)}|{cap.window.store_tag}|", cap.scope,
+                "recipient" in cap.scope,
+                _CalendarClock(cap.window) if cap.window.kind == "calendar" else None,
+                (cap.window.seconds or 0) * 1_000_000 if cap.window.kind == "rolling" else 0,
+                cap.window.count - 1, None if cap.overrides else cap.limit, cap.blocking,
+                not cap.count_failures, cap.exempt_merchants,
+            )
+            for index, cap in enumerate(self.caps)
         )
-        self._clocks: tuple[_CalendarClock | None, ...] = tuple(
-            _CalendarClock(cap.window) if cap.window.kind == "calendar" else None
-            for cap in self.caps
+        # (channel, message class) -> the caps that may apply, in cap order (the exempt
+        # merchants are checked per send).
+        self._groups: dict[tuple[str, str], tuple[_Applied, ...]] = {}
+
+    def _group(self, channel: str, message_class: str) -> tuple[_Applied, ...]:
+        group = tuple(
+            a for a in self._applied
+            if message_class in a.cap.classes and (not a.cap.channels or channel in a.cap.channels)
         )
+        if len(self._groups) < _GROUPS_MAX:
+            self._groups[(channel, message_class)] = group
+        return group
 
     def plan(self, send: Send, token: str | None = None) -> list[Check]:
         """The checks for ``send``: one per applicable cap, in cap order.
@@ -113,35 +157,38 @@ class Planner:
         ``token`` names the send's rolling-window events; defaults to ``send.id`` or a random
         id (a send without id cannot be released, so its events need only be unique).
         """
-        if token is None:
-            token = send.id if send.id is not None else uuid.uuid4().hex
+        group = self._groups.get((send.channel, send.message_class))
+        if group is None:
+            group = self._group(send.channel, send.message_class)
+        checks: list[Check] = []
+        if not group:
+            return checks
         at = send.at
         at_us = to_us(at)
-        checks: list[Check] = []
-        for index, cap in enumerate(self.caps):
-            if not cap.applies_to(send):
+        merchant = send.merchant
+        for applied in group:
+            (index, cap, prefix, scope, recipient_tag, clock, window_us, span, limit,
+             blocking, refundable, exempt) = applied
+            if exempt and merchant in exempt:
                 continue
-            values = [_escape(getattr(send, attr)) for attr in cap.scope]
-            key = self._prefixes[index] + "|" + "|".join(values)
-            tag = send.recipient if "recipient" in cap.scope else "|".join(values)
-            window = cap.window
-            if window.kind == "rolling":
-                assert window.seconds is not None
-                window_us = window.seconds * 1_000_000
-                checks.append(
-                    Check(index, True, key, tag, cap.limit_at(at), cap.blocking, (), 0, at_us,
-                          window_us, window_us, f"{at_us}:{token}", not cap.count_failures)
-                )
+            if len(scope) == 1:
+                joined = _escape(getattr(send, scope[0]))
             else:
-                clock = self._clocks[index]
-                assert clock is not None
-                current, retained_us = clock.locate(at, at_us)
-                span = window.count - 1
-                buckets = tuple(range(current - span, current + span + 1))
-                checks.append(
-                    Check(index, False, key, tag, cap.limit_at(at), cap.blocking, buckets, span,
-                          at_us, 0, retained_us - at_us, "", not cap.count_failures)
-                )
+                joined = "|".join([_escape(getattr(send, attr)) for attr in scope])
+            tag = send.recipient if recipient_tag else joined
+            if limit is None:
+                limit = cap.limit_at(at)
+            if clock is None:
+                if token is None:
+                    token = send.id if send.id is not None else uuid.uuid4().hex
+                checks.append(_new_check(Check, (
+                    index, True, prefix + joined, tag, limit, blocking, (), 0, at_us,
+                    window_us, window_us, f"{at_us}:{token}", refundable)))
+            else:
+                _, retained_us, around = clock.locate(at, at_us)
+                checks.append(_new_check(Check, (
+                    index, False, prefix + joined, tag, limit, blocking, around, span,
+                    at_us, 0, retained_us - at_us, "", refundable)))
         return checks
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.frequency import Cap, Ledger, Send
+from compliance.frequency import Cap, Ledger, Send, Window
 from ledger_fixtures import DAY, sh
 
 BATCH = 2000
@@ -23,15 +23,19 @@ import sys, time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 from compliance.frequency import Cap, Ledger, Send, Window
+from compliance.frequency.stores import sqlite as sqlite_store
 from compliance.frequency.stores.sqlite import SqliteStore
 
-url, mode, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
-caps = [Cap("once", None, frozenset(), frozenset({"m"}), ("recipient",), Window("calendar", "day"), 1)]
+url, mode, size, window = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+window = Window("calendar", "day") if window == "day" else Window("rolling", seconds=86400)
+caps = [Cap("once", None, frozenset(), frozenset({"m"}), ("recipient",), window, 1)]
 ledger = Ledger.open(url, caps)
 at = datetime(2024, 6, 1, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
 sends = [Send("c", "m", "A", f"r{i}", at) for i in range(size)]
 if mode == "pause-mid-batch":
-    # Stop inside the transaction, half-way through the batch, so the kill is known to land there.
+    # Stop inside the transaction, so the kill is known to land there: half-way through the
+    # batch where each send is written in turn (rolling caps), after every write of the batch
+    # (calendar caps: written together at the end), before COMMIT either way.
     original = SqliteStore._evaluate_in
     seen = [0]
     def evaluate_in(self, *args, **kwargs):
@@ -41,6 +45,14 @@ if mode == "pause-mid-batch":
             time.sleep(120)
         return original(self, *args, **kwargs)
     SqliteStore._evaluate_in = evaluate_in
+    batch = sqlite_store._evaluate_calendar_batch
+    def calendar_batch(conn, items):
+        results = batch(conn, items)
+        assert conn.in_transaction and conn.total_changes >= size
+        print("MID", flush=True)
+        time.sleep(120)
+        return results
+    sqlite_store._evaluate_calendar_batch = calendar_batch
 print("START", flush=True)
 ledger.reserve_many(sends)
 print("DONE", flush=True)
@@ -48,14 +60,18 @@ time.sleep(120)
 """
 
 
-def caps() -> list[Cap]:
-    return [Cap("once", None, frozenset(), frozenset({"m"}), ("recipient",), DAY, 1)]
+ROLLING_DAY = Window("rolling", seconds=86400)
 
 
-def run_and_kill(db: Path, mode: str, wait_for: str, delay: float = 0.0) -> None:
+def caps(window: str = "day") -> list[Cap]:
+    return [Cap("once", None, frozenset(), frozenset({"m"}), ("recipient",),
+                DAY if window == "day" else ROLLING_DAY, 1)]
+
+
+def run_and_kill(db: Path, mode: str, wait_for: str, delay: float = 0.0, window: str = "day") -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, f"sqlite:///{db}", mode, str(BATCH)],
+        [sys.executable, "-c", CHILD, f"sqlite:///{db}", mode, str(BATCH), window],
         stdout=subprocess.PIPE, text=True, env=env,
     )
     try:
@@ -74,20 +90,23 @@ def run_and_kill(db: Path, mode: str, wait_for: str, delay: float = 0.0) -> None
     assert child.returncode == -signal.SIGKILL
 
 
-def recorded(db: Path) -> int:
+def recorded(db: Path, window: str = "day") -> int:
     """How many of the batch's recipients the ledger counts (each could be counted once)."""
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
-    with Ledger.open(f"sqlite:///{db}", caps()) as ledger:
+    with Ledger.open(f"sqlite:///{db}", caps(window)) as ledger:
         at = sh("2024-06-01T13:00")
         return sum(not ledger.peek(Send("c", "m", "B", f"r{i}", at)).allowed for i in range(BATCH))
 
 
-def test_kill_inside_the_batch_transaction_records_none(tmp_path: Path) -> None:
+@pytest.mark.parametrize("window", ["day", "rolling"])
+def test_kill_inside_the_batch_transaction_records_none(tmp_path: Path, window: str) -> None:
+    # Calendar caps take the batched path (all counts read, then all written), rolling ones
+    # the per-send path: a kill before COMMIT leaves nothing of either.
     db = tmp_path / "crash.db"
-    run_and_kill(db, "pause-mid-batch", "MID")
-    assert recorded(db) == 0
+    run_and_kill(db, "pause-mid-batch", "MID", window=window)
+    assert recorded(db, window) == 0
 
 
 def test_kill_after_the_batch_returned_keeps_all(tmp_path: Path) -> None:

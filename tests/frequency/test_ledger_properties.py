@@ -147,3 +147,60 @@ def check_retry_after(model: Reference, send: Send, retry: datetime | None) -> N
     just_before = retry - timedelta(microseconds=1)
     earlier = Send(send.channel, send.message_class, send.merchant, send.recipient, just_before, send.id)
     assert not model.judge(earlier)[0]
+
+
+batches = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "B", "C"]),
+        st.sampled_from(["P", "Q"]),
+        st.sampled_from(["m", "m", "n", "t", "x"]),
+        st.sampled_from(["sms", "push"]),
+        st.integers(0, 3 * 24 * 60),  # minutes after START, sorted below
+        st.integers(0, 30),  # a late arrival
+        st.integers(1, 8),  # size of the batch this send closes (with the ones before it)
+        st.booleans(),  # release this send after its batch
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=batches)
+def test_reserve_many_decides_as_the_reference_model_one_by_one(make_ledger, ops) -> None:
+    # Calendar-only caps take SQLite's batched path, all caps its per-send one.
+    for caps in (CAPS, [c for c in CAPS if c.window.kind == "calendar"]):
+        ledger = make_ledger(caps)
+        model = Reference()
+        minutes = sorted(op[4] for op in ops)
+        pending: list[Send] = []
+        try:
+            for i, ((merchant, recipient, cls, channel, _, late, size, release), minute) in enumerate(zip(ops, minutes)):
+                at = START + timedelta(minutes=max(minute - late, 0))
+                pending.append(Send(channel, cls, merchant, recipient, at, id=f"s{i}"))
+                if len(pending) < size and i < len(ops) - 1:
+                    continue
+                decisions = ledger.reserve_many(pending)
+                assert len(decisions) == len(pending)
+                for send, decision in zip(pending, decisions):
+                    expected = model.judge(send) if caps is CAPS else _judge(model, caps, send)
+                    assert summary(decision) == expected
+                    if expected[0]:
+                        model.recorded.append(Recorded(send))  # judged above, by these caps
+                if release:
+                    ledger.release(pending[-1])
+                    model.release(pending[-1])
+                pending = []
+        finally:
+            ledger.close()
+
+
+def _judge(model: Reference, caps: list[Cap], send: Send) -> tuple[bool, dict[str, int]]:
+    """`Reference.judge` for a subset of `CAPS` (the counts are per cap, so a subset judges
+    as the ledger of those caps alone)."""
+    counts = {rule: n for rule, n in model.counts(send).items() if rule in {c.rule for c in caps}}
+    violated, allowed = {}, True
+    for cap in caps:
+        if cap.rule in counts and counts[cap.rule] >= cap.limit_at(send.at):
+            violated[cap.rule] = counts[cap.rule]
+            allowed = allowed and not cap.blocking
+    return allowed, violated

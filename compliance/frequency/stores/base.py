@@ -6,6 +6,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from compliance.frequency.plan import Check
 
@@ -25,9 +26,9 @@ class Marker:
     ttl_us: int
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """What a store saw for one send, and whether it recorded it.
+class Evaluation(NamedTuple):
+    """What a store saw for one send, and whether it recorded it (immutable; a named tuple,
+    built for every reservation).
 
     Attributes:
         allowed: every blocking check passed (and, when recording, the send was recorded).

@@ -80,33 +80,38 @@ class RedisStore(Store):
     def _arguments(
         self, checks: Sequence[Check], record: bool, marker: Marker | None
     ) -> tuple[list[str], list[Any]]:
+        # Built for every send of every batch: ints go as they are (redis-py and hiredis
+        # encode them), each key from one f-string.
+        prefix = self.prefix
         keys: list[str] = []
         args: list[Any] = [
-            "1" if record else "0",
-            str(marker.ttl_us // 1000 + _TTL_SLACK_MS) if marker is not None else "0",
-            str(len(checks)),
+            1 if record else 0,
+            marker.ttl_us // 1000 + _TTL_SLACK_MS if marker is not None else 0,
+            len(checks),
         ]
         for check in checks:
-            ttl_ms = str(check.ttl_us // 1000 + _TTL_SLACK_MS)
+            base = f"{prefix}{{{check.tag}}}:{check.key}"
+            ttl_ms = check.ttl_us // 1000 + _TTL_SLACK_MS
             if check.rolling:
-                keys.append(self._key(check))
-                args += ["r", "1" if check.blocking else "0", str(check.limit), "1", ttl_ms,
-                         str(check.at_us - check.window_us), str(check.at_us + check.window_us),
-                         str(check.at_us), check.member,
+                at_us, window_us = check.at_us, check.window_us
+                keys.append(base)
+                args += ["r", 1 if check.blocking else 0, check.limit, 1, ttl_ms,
+                         at_us - window_us, at_us + window_us, at_us, check.member,
                          # events this old can no longer share a window with any send that
                          # is at most one window late
-                         str(check.at_us - 2 * check.window_us)]
+                         at_us - 2 * window_us]
             else:
-                keys += [self._key(check, b) for b in check.buckets]
-                args += ["c", "1" if check.blocking else "0", str(check.limit),
-                         str(len(check.buckets)), ttl_ms, str(check.own + 1)]
+                buckets = check.buckets
+                for bucket in buckets:
+                    keys.append(f"{base}:{bucket}")
+                args += ["c", 1 if check.blocking else 0, check.limit, len(buckets), ttl_ms, check.own + 1]
         if marker is not None:
             keys.append(self._marker_key(marker))
         return keys, args
 
     @staticmethod
     def _evaluation(reply: list[Any]) -> Evaluation:
-        return Evaluation(bool(reply[0]), tuple(tuple(int(v) for v in obs) for obs in reply[1:]))
+        return Evaluation(bool(reply[0]), tuple([tuple(map(int, obs)) for obs in reply[1:]]))
 
     def evaluate(self, checks: Sequence[Check], *, record: bool, marker: Marker | None) -> Evaluation:
         keys, args = self._arguments(checks, record, marker)
@@ -124,9 +129,13 @@ class RedisStore(Store):
             return []
         try:
             pipe = self._client.pipeline(transaction=False)
+            # What `Script.__call__` does per call, once: the pipeline loads the script
+            # (SCRIPT EXISTS, then LOAD if missing) before it sends the batch.
+            pipe.scripts.add(self._reserve)
+            evalsha, sha = pipe.evalsha, self._reserve.sha
             for checks, marker in items:
                 keys, args = self._arguments(checks, True, marker)
-                self._reserve(keys=keys, args=args, client=pipe)
+                evalsha(sha, len(keys), *keys, *args)
             replies = pipe.execute()
         except redis_client.RedisError as exc:
             raise self._failure(f"reserve_many of {len(items)} send(s)", exc) from exc
