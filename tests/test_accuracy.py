@@ -54,8 +54,16 @@ DEV_FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
     ("lint errors", "contact", "lenient"): (0.97, 0.95),
     ("lint errors+warnings", "contact", "strict"): (0.97, 0.95),
     ("lint errors+warnings", "contact", "lenient"): (0.97, 0.95),
-    ("lint errors", "all", "strict"): (0.85, 0.50),
-    ("lint errors+warnings", "all", "strict"): (0.80, 0.50),
+    # impersonation and inducement (#12, wip-imp), same labels: errors+warnings impersonation
+    # 110/119 correct, 107/120 found strict, 33/42 and 31/32 lenient; inducement 10/10, 10/10.
+    ("lint errors+warnings", "impersonation", "strict"): (0.88, 0.85),
+    ("lint errors+warnings", "impersonation", "lenient"): (0.75, 0.93),
+    ("lint errors", "inducement", "strict"): (0.90, 0.90),
+    ("lint errors+warnings", "inducement", "strict"): (0.90, 0.90),
+    ("lint errors+warnings", "inducement", "lenient"): (0.90, 0.90),
+    # all four: errors 0.98 / 0.69, errors+warnings 0.97 / 0.96 (strict)
+    ("lint errors", "all", "strict"): (0.95, 0.65),
+    ("lint errors+warnings", "all", "strict"): (0.95, 0.93),
 }
 #: The floors mean something only with enough labelled dev messages behind them.
 MIN_DEV_LABELLED = 80
