@@ -126,6 +126,17 @@ class _Term:
     regex: re.Pattern[str] | None = None
     lawful: bool = False
     special: bool = False  # regex is not None or lawful: the scan's one test for both
+    # `allow` grouped by (offset, length): one slice and one set lookup per group rules out
+    # every allowed word of the group (移动 has 39 allowed words in 8 groups).
+    allow_groups: tuple[tuple[int, int, frozenset[str]], ...] = ()
+
+
+def _allow_groups(allow: list[tuple[int, str]]) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    """``allow`` ((offset, word) pairs) grouped by offset and word length."""
+    groups: dict[tuple[int, int], set[str]] = {}
+    for k, word in allow:
+        groups.setdefault((k, len(word)), set()).add(word)
+    return tuple((k, length, frozenset(words)) for (k, length), words in groups.items())
 
 
 def _longest_first(candidate: tuple[int, int, _Term]) -> tuple[int, int]:
@@ -209,6 +220,7 @@ class Matcher:
                     regex=regex,
                     lawful=lawful,
                     special=regex is not None or lawful,
+                    allow_groups=_allow_groups(allow),
                 )
                 for key in keys:
                     grouped.setdefault(key, []).append(len(self._terms))
@@ -458,7 +470,18 @@ class Matcher:
 
     @staticmethod
     def _allowed_context(folded: str, start: int, term: _Term) -> tuple[int, int] | None:
-        """(offset of the hit in the allowed word, its length) when the hit sits in one, else None."""
+        """(offset of the hit in the allowed word, its length) when the hit sits in one, else None.
+
+        The first allowed word in the entry's order that holds the hit decides; the groups only
+        rule out, cheaply, the common case where none does.
+        """
+        possible = False
+        for k, length, words in term.allow_groups:
+            if start >= k and folded[start - k:start - k + length] in words:
+                possible = True
+                break
+        if not possible:
+            return None
         for k, word in term.allow:
             if start >= k and folded.startswith(word, start - k):
                 return k, len(word)
