@@ -58,7 +58,7 @@ import difflib
 import functools
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -643,10 +643,53 @@ def builtin_lexicon_paths() -> dict[str, Path]:
     return {p.stem: p for p in sorted(directory.glob("*.toml"))}
 
 
+def _builtin_key(paths: dict[str, Path]) -> str | None:
+    """The cache key of the built-in lexicons: every lexicon file, the code that builds and
+    self-tests them (this module, the matcher, the normalizer). None if one cannot be read."""
+    from compliance import cache
+    from compliance.analyzer import matcher, normalize
+
+    try:
+        parts: list[str | bytes] = ["builtin-lexicons-1", normalize._tables_key()]
+        for module in (__file__, matcher.__file__, normalize.__file__):
+            parts.append(Path(module).read_bytes())
+        for stem, path in paths.items():
+            parts += [stem, str(path), path.read_bytes()]  # the path: a Lexicon records it
+    except OSError:
+        return None
+    return cache.cache_key(*parts)
+
+
+def _valid_builtin(stems: tuple[str, ...]) -> Callable[[object], bool]:
+    def valid(data: object) -> bool:
+        return (isinstance(data, tuple) and tuple(pair[0] for pair in data if isinstance(pair, tuple)) == stems
+                and all(isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], Lexicon)
+                        and pair[1].name == pair[0] for pair in data))
+    return valid
+
+
 @functools.cache
 def _builtin() -> tuple[tuple[str, Lexicon], ...]:
+    """The built-in lexicons, from the on-disk cache (`compliance.cache`: the same digest, key
+    and trust rules as the compiled packs) when it holds this version of them, else loaded,
+    validated and self-tested from their files (~90 ms) and stored."""
+    from compliance import cache
+
+    paths = builtin_lexicon_paths()
+    key = _builtin_key(paths)
+    if key is not None:
+        cached = cache.load_object(key, _valid_builtin(tuple(paths)))
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+    loaded = _load_builtin(paths)
+    if key is not None:
+        cache.store_object(key, loaded)
+    return loaded
+
+
+def _load_builtin(paths: dict[str, Path]) -> tuple[tuple[str, Lexicon], ...]:
     loaded = []
-    for stem, path in builtin_lexicon_paths().items():
+    for stem, path in paths.items():
         lexicon = load_lexicon(path)
         if lexicon.name != stem:
             raise LexiconError(
