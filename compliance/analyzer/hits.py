@@ -27,7 +27,8 @@ class Hit:
         severity: suggested severity from the lexicon entry or scanner.
         note: short Chinese description usable in a message (e.g. ``"最低价"``, ``"半角逗号"``).
         fix: replacement text for ``[start, end)`` when a safe fix exists, else None.
-        term: the canonical lexicon term that matched (normalized form), or "".
+        term: the canonical lexicon term that matched (normalized form) — for a pattern entry its
+            name, not the matched text (the pattern decides the span) — or "".
     """
 
     start: int
