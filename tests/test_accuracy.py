@@ -477,6 +477,16 @@ def test_committed_labels_are_well_formed_without_the_corpus() -> None:
     assert data.problems() == []
 
 
+def test_a_round_of_the_committed_set_holds_its_own_lines_and_labels() -> None:
+    data = EvaluationSet.load(DATA)
+    first = data.of_round(1)
+    assert first.manifest and all(row.round == 1 for row in first.manifest)
+    ids = {row.item.id for row in first.manifest}
+    assert {lb.id for lb in first.labels} <= ids
+    assert {lb.id for lb in data.labels if lb.id in ids} == {lb.id for lb in first.labels}
+    assert data.of_round(99).manifest == []
+
+
 @pytest.mark.corpus
 @needs_corpus
 def test_manifest_is_the_draw() -> None:
