@@ -9,7 +9,8 @@ Run from the repository root::
 
 * ``dump``: the worksheet of batch K (each message's evaluation text with its ``file:line``
   id). Batches are numbered across the rounds of the draw: round 1 is batches 1-6, round 2
-  batches 7-12 (`compliance.evaluation.draw.ROUNDS`). Worksheets hold corpus text: keep them OUTSIDE the repository.
+  batches 7-12, round 3 batches 13-18 (`compliance.evaluation.draw.ROUNDS`). Worksheets
+  hold corpus text: keep them OUTSIDE the repository.
 * ``dump --with-labels``: the same worksheet with the labelled messages done and their spans
   written out; edit and ingest it to revise a batch (ingesting it unchanged changes nothing).
 * ``ingest``: reads a worksheet, checks every span against the real text, and writes the
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help=f"evaluation set directory (default {DATA})")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("dump", help="write the worksheet of a batch to stdout")
-    p.add_argument("--batch", type=int, required=True, help=f"1..{batch_count()} (round 1: 1-6, round 2: 7-12)")
+    p.add_argument("--batch", type=int, required=True, help=f"1..{batch_count()} (round 1: 1-6, round 2: 7-12, round 3: 13-18)")
     p.add_argument("--labeller", default="", help="your name, written into the worksheet header")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--unlabelled", action="store_true", help="leave out messages already labelled")

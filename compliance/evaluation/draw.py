@@ -16,7 +16,7 @@ split, the hash of the evaluation text (`compliance.evaluation.render.text_sha`)
 The split is fixed (others rely on it): `split_of`. Batches for parallel labellers
 (`batches`) deal a round's lines out round-robin, file by file, in an order given by a hash, so
 each batch has about the same mix of files and splits; `batch_numbers` numbers the batches of
-all rounds in one sequence (round 1: 1–6, round 2: 7–12).
+all rounds in one sequence (round 1: 1–6, round 2: 7–12, round 3: 13–18).
 """
 
 from __future__ import annotations
@@ -144,12 +144,13 @@ class Round:
     batches: int
 
 
-#: The rounds of the evaluation set, in order. Round 1 (699 lines) was labelled first; round 2
-#: adds ordinary sentences and FBS lines no earlier round drew (the TSV's spam lines are all in
-#: round 1). Never change a round once labelled: add one.
+#: The rounds of the evaluation set, in order. Round 1 (699 lines) was labelled first; rounds 2
+#: and 3 (600 lines each) add ordinary sentences and FBS lines no earlier round drew (the TSV's
+#: spam lines are all in round 1). Never change a round once labelled: add one.
 ROUNDS: tuple[Round, ...] = (
     Round(SEED, HAM_SAMPLE, FBS_MINIMUM, FBS_TOTAL, 6),
     Round("compliance-accuracy-v2", 150, 40, 450, 6),
+    Round("compliance-accuracy-v3", 150, 40, 450, 6),
 )
 
 
