@@ -1,0 +1,79 @@
+"""Cold start (issue 13 item 2): what `import compliance.cli` and a `compliance lint` of a
+one-line copy file import, checked in a fresh interpreter.
+
+`compliance lint` runs on every commit as a pre-commit hook: modules it does not need cost
+start-up time on each run. pyarrow (Spark, the auditor), rich (the auditor's progress bar) and
+jieba (the evaluation's baseline; the matcher's segmentation of ambiguous hits) are imported
+only by the commands and hits that use them; lark (the rules grammar) only when a pack is not
+in the on-disk cache and must be parsed. pydantic is imported by lint: it validates the
+project configuration (`compliance.config`), which lint always reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Never imported by `import compliance.cli`.
+HEAVY = ("pydantic", "pyarrow", "rich", "jieba", "lark")
+#: Never imported by a lint of a plain one-line file with a warm cache.
+HEAVY_FOR_LINT = ("pyarrow", "rich", "jieba", "lark")
+
+_PROBE = """
+import json, sys
+code = 0
+if sys.argv[1:]:
+    from compliance.cli import main
+    code = main(sys.argv[1:])
+else:
+    import compliance.cli
+print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
+sys.exit(0 if code in (0, 1) else 3)
+"""
+
+
+def top_level_modules(args: list[str], cache_dir: Path) -> set[str]:
+    """The top-level packages a fresh interpreter holds after `compliance ARGS` (or, without
+    args, after `import compliance.cli`); the last line of its output lists them."""
+    env = {**os.environ, "COMPLIANCE_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    env.pop("COMPLIANCE_NO_CACHE", None)
+    done = subprocess.run([sys.executable, "-c", _PROBE, *args], env=env, cwd=cache_dir.parent,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.fixture
+def copy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "copy.txt"
+    path.write_text("【京东】限时抢购，全网最低价！回T退订\n", encoding="utf-8")
+    return path
+
+
+def test_import_cli_imports_nothing_heavy(tmp_path: Path) -> None:
+    loaded = top_level_modules([], tmp_path / "cache")
+    assert loaded & set(HEAVY) == set()
+    assert "compliance" in loaded  # the probe ran
+
+
+def test_lint_of_a_one_line_file_imports_nothing_it_does_not_need(tmp_path: Path, copy_file: Path) -> None:
+    args = ["lint", "--no-config", "--channel", "jd.sms", str(copy_file)]
+    cold = top_level_modules(args, tmp_path / "cache")  # fills the cache (parses the packs)
+    warm = top_level_modules(args, tmp_path / "cache")
+    assert "compliance" in warm and "ahocorasick" in warm  # the probe linted
+    assert warm & set(HEAVY_FOR_LINT) == set()
+    assert cold & {"pyarrow", "rich", "jieba"} == set()
+
+
+def test_lint_with_the_default_configuration_search(tmp_path: Path, copy_file: Path) -> None:
+    """Without --no-config lint looks for a configuration: still nothing but pydantic."""
+    args = ["lint", "--channel", "jd.sms", str(copy_file)]
+    top_level_modules(args, tmp_path / "cache")
+    warm = top_level_modules(args, tmp_path / "cache")
+    assert warm & set(HEAVY_FOR_LINT) == set()
