@@ -353,7 +353,7 @@ def _short_latin_run(text: str, start: int, step: int, longest: int = _MAX_GLUED
 def _removable(text: str, start: int, end: int) -> bool:
     """May the separator run ``text[start:end]`` be removed (see module docstring)?
 
-    The readable definition. `normalize` uses `_REMOVABLE_RUN`, one regex that finds exactly
+    The readable definition. `normalize` uses `_REMOVABLE_SPLIT`, one regex that finds exactly
     the maximal separator runs this accepts (the tests check they agree): calling this for
     every separator run cost ~9 µs per word-segmented message, the regex ~2 µs.
     """
@@ -385,8 +385,9 @@ def _removable(text: str, start: int, end: int) -> bool:
 _WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
-def _removable_run_pattern() -> re.Pattern[str]:
-    """The maximal separator runs `_removable` accepts, as one regex.
+def _removable_run_pattern() -> str:
+    """The maximal separator runs `_removable` accepts, as one regex (its source; flags
+    `re.DOTALL`).
 
     It starts with the separator class, so `re` skips to candidates in C; lookbehinds then
     test the consumed first separator together with the character before it:
@@ -407,19 +408,24 @@ def _removable_run_pattern() -> re.Pattern[str]:
     sep = _SEPARATOR_RUN.pattern[1:-2].replace(r"\s", _WHITESPACE)
     lsep = "".join(re.escape(c) for c in sorted(_LATIN_SIDE_SEPARATORS))
     url = "A-Za-z0-9./:@"  # what makes a Latin token part of something longer (a.b, ab1)
-    return re.compile(
+    return (
         rf"[{sep}](?:"
         rf"(?<=[{cjk}].)(?:[{sep}]*(?=[{cjk}])|(?<=[{lsep}])[{lsep}]*(?=[a-z]{{1,{_MAX_GLUED_LATIN}}}(?![{url}])))"
         rf"|(?<=[{lsep}])(?:(?:(?<=[a-z].)(?<![{url}][a-z].)|(?<=[a-z][a-z].)(?<![{url}][a-z][a-z].))"
         rf"[{lsep}]*(?=[{cjk}])"
-        rf"|(?<=[a-z].)(?<![{url}][a-z].)[{lsep}]*(?=[a-z](?![{url}]))))",
-        re.DOTALL,  # "." in the lookbehinds is the consumed separator, a newline included
+        rf"|(?<=[a-z].)(?<![{url}][a-z].)[{lsep}]*(?=[a-z](?![{url}]))))"
     )
 
 
-_REMOVABLE_RUN = _removable_run_pattern()
-#: The same runs as one capturing group, for `re.split` (kept pieces and runs alternate).
-_REMOVABLE_SPLIT = re.compile(f"({_REMOVABLE_RUN.pattern})", _REMOVABLE_RUN.flags)
+#: `_removable_run_pattern` as one capturing group, for `re.split` (kept pieces and runs
+#: alternate). DOTALL: "." in the lookbehinds is the consumed separator, a newline included.
+#: (Only this form is compiled at import: each costs ~10 ms to compile.)
+_REMOVABLE_SPLIT = re.compile(f"({_removable_run_pattern()})", re.DOTALL)
+
+
+def removable_runs() -> re.Pattern[str]:
+    """The runs of `_REMOVABLE_SPLIT` without the group (compiled on first use; for tests)."""
+    return re.compile(_removable_run_pattern(), re.DOTALL)
 
 
 def _fold(text: str, tables: _Tables) -> tuple[str, list[int] | None]:

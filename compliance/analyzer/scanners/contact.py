@@ -34,14 +34,13 @@ corpus, not a phone).
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from bisect import bisect_left
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
-
-from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType, number_type
 
 from compliance.analyzer.hits import Hit
 
@@ -294,7 +293,7 @@ def _keyword_hits(text: str, original: str, pattern: re.Pattern[str]) -> tuple[l
         position = end
 
 
-#: libphonenumber's leniency for `PhoneNumberMatcher`: ``VALID``, the number must be
+#: libphonenumber's leniency for `PhoneNumberMatcher` (its name in `phonenumbers.Leniency`): ``VALID``, the number must be
 #: possible *and* valid for its region — an assigned mobile prefix (13x, 15x, 18x, 19x …), a
 #: known area code with a local number of the right length, 400/800.
 #:
@@ -309,17 +308,31 @@ def _keyword_hits(text: str, original: str, pattern: re.Pattern[str]) -> tuple[l
 #: strict); ``VALID`` gets them without those false readings. ``STRICT_GROUPING`` and
 #: ``EXACT_GROUPING`` score the same on dev but reject groupings people write
 #: (``4006-123-456``), so they buy nothing.
-LENIENCY = Leniency.VALID
+LENIENCY = "VALID"
 REGION = "CN"
-#: libphonenumber number type → (label, note).
-_NUMBER_TYPE_LABELS: dict[int, tuple[str, str]] = {
-    PhoneNumberType.MOBILE: ("mobile", "手机号"),
-    PhoneNumberType.FIXED_LINE: ("landline", "固定电话"),
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: ("landline", "固定电话"),
-    PhoneNumberType.TOLL_FREE: ("service", "400/800电话"),
-    PhoneNumberType.SHARED_COST: ("service", "400/800电话"),
-    PhoneNumberType.UAN: ("service", "服务电话"),
+#: libphonenumber number type (a `phonenumbers.PhoneNumberType` name) → (label, note).
+_NUMBER_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "MOBILE": ("mobile", "手机号"),
+    "FIXED_LINE": ("landline", "固定电话"),
+    "FIXED_LINE_OR_MOBILE": ("landline", "固定电话"),
+    "TOLL_FREE": ("service", "400/800电话"),
+    "SHARED_COST": ("service", "400/800电话"),
+    "UAN": ("service", "服务电话"),
 }
+
+
+@functools.cache
+def _phonenumbers() -> tuple[Any, Any, Any, dict[int, tuple[str, str]]]:
+    """(PhoneNumberMatcher, number_type, leniency, labels by number type), imported on the
+    first text with a digit window: a lint of text without digits never imports the library
+    (cold start)."""
+    import phonenumbers
+
+    labels = {getattr(phonenumbers.PhoneNumberType, name): value for name, value in _NUMBER_TYPE_LABELS.items()}
+    return (phonenumbers.PhoneNumberMatcher, phonenumbers.number_type,
+            getattr(phonenumbers.Leniency, LENIENCY), labels)
+
+
 _DIGIT_RUN_RE = re.compile(f"{_DIGIT}(?:[^{_D}]?{_DIGIT}){{6}}")
 #: A bare local number: 7 or 8 digits, the first 2-8 (Chinese local numbers never start
 #: with 0, 1 or 9), alone between non-digits.
@@ -386,8 +399,9 @@ def _match_library(text: str, original: str, start: int, end: int, context: bool
     base = max(0, start - 1) if context else start
     window = text[base:end + 1] if context else text[start:end]
     hits: list[Hit] = []
-    for match in PhoneNumberMatcher(window, REGION, leniency=LENIENCY):
-        label, note = _NUMBER_TYPE_LABELS.get(number_type(match.number), ("phone", "电话号码"))
+    matcher, number_type, leniency, labels = _phonenumbers()
+    for match in matcher(window, REGION, leniency=leniency):
+        label, note = labels.get(number_type(match.number), ("phone", "电话号码"))
         s, e = base + match.start, base + match.end
         hits.append(Hit(s, e, original[s:e], "contact", "contact", label, "error", note, None))
     return hits
