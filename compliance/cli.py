@@ -463,7 +463,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The commands `build_parser` defines itself (`OPTIONAL_COMMAND_MODULES` add the others).
+BUILTIN_COMMANDS = frozenset({"check", "compile", "test", "rules", "rule", "eligibility", "demo", "lint", "init"})
+
+
+def build_parser(*, optional_commands: bool = True) -> argparse.ArgumentParser:
+    """The command-line parser; without ``optional_commands`` only the built-in commands (what
+    parsing a command line that names one needs: importing the others costs start-up time)."""
     parser = argparse.ArgumentParser(prog="compliance",
                                      description="Decide whether a Chinese marketing message may be sent.")
     parser.add_argument("--version", action=_VersionAction)
@@ -540,8 +546,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("directory", nargs="?", default=".", help="where to write it (default: here)")
     p.add_argument("--force", action="store_true", help="overwrite an existing compliance.toml")
 
-    _register_optional_commands(sub)
+    if optional_commands:
+        _register_optional_commands(sub)
     return parser
+
+
+def _names_builtin_command(argv: Sequence[str]) -> bool:
+    """Does the command line start with a built-in command (so the optional ones are not
+    needed to parse it)? An option first (``--help``, ``--version``) needs the full parser."""
+    return bool(argv) and argv[0] in BUILTIN_COMMANDS
 
 
 #: Subcommands other parts of the project provide; each module has ``register(sub)``, which
@@ -602,8 +615,9 @@ def _package_version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from compliance.errors import ComplianceError, RulesError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(optional_commands=not _names_builtin_command(arguments))
+    args = parser.parse_args(arguments)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR

@@ -35,20 +35,25 @@ if sys.argv[1:]:
     code = main(sys.argv[1:])
 else:
     import compliance.cli
-print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
+print(json.dumps(sorted(sys.modules)))
 sys.exit(0 if code in (0, 1) else 3)
 """
 
 
-def top_level_modules(args: list[str], cache_dir: Path) -> set[str]:
-    """The top-level packages a fresh interpreter holds after `compliance ARGS` (or, without
-    args, after `import compliance.cli`); the last line of its output lists them."""
+def loaded_modules(args: list[str], cache_dir: Path) -> set[str]:
+    """The modules a fresh interpreter holds after `compliance ARGS` (or, without args, after
+    `import compliance.cli`); the last line of its output lists them."""
     env = {**os.environ, "COMPLIANCE_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
     env.pop("COMPLIANCE_NO_CACHE", None)
     done = subprocess.run([sys.executable, "-c", _PROBE, *args], env=env, cwd=cache_dir.parent,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def top_level_modules(args: list[str], cache_dir: Path) -> set[str]:
+    """The top-level packages of `loaded_modules`."""
+    return {name.split(".")[0] for name in loaded_modules(args, cache_dir)}
 
 
 @pytest.fixture
@@ -79,3 +84,17 @@ def test_lint_with_the_default_configuration_search(tmp_path: Path, copy_file: P
     top_level_modules(args, tmp_path / "cache")
     warm = top_level_modules(args, tmp_path / "cache")
     assert warm & set(HEAVY_FOR_LINT) == set()
+
+
+def test_lint_does_not_import_the_other_commands_or_formats(tmp_path: Path, copy_file: Path) -> None:
+    """The parser of a built-in command is built without the optional commands' modules, and
+    only the output format in use is imported."""
+    args = ["lint", "--no-config", "--channel", "jd.sms", str(copy_file)]
+    loaded_modules(args, tmp_path / "cache")
+    warm = loaded_modules(args, tmp_path / "cache")
+    assert "compliance.output.text" in warm
+    unneeded = {"compliance.audit.command", "compliance.server.command", "compliance.replay",
+                "compliance.output.junit", "compliance.output.sarif", "compliance.output.github"}
+    assert warm & unneeded == set()
+    formats = loaded_modules([*args[:-1], "--format", "junit", str(copy_file)], tmp_path / "cache")
+    assert "compliance.output.junit" in formats and "compliance.output.text" not in formats
