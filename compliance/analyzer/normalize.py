@@ -45,6 +45,8 @@ from pathlib import Path
 from typing import Any
 from dataclasses import dataclass
 
+from compliance import recache
+
 __all__ = ["Normalized", "normalize", "fold_char", "fold_with_origin"]
 
 #: Characters nobody can see; removed wherever they occur (they split words for evasion and
@@ -60,7 +62,7 @@ INVISIBLE = (
     + "".join(map(chr, [*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0)]))
 )
 #: The ASCII ones: ASCII text without them folds by lower-casing alone.
-_ASCII_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
+_ASCII_INVISIBLE = recache.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
 #: Decorative symbols an evader puts between the characters of a word (薇❤信, 最★低★价):
 #: reference mark ※, arrows, geometric shapes ◆●, miscellaneous symbols and dingbats ★♥❤✿,
@@ -69,7 +71,7 @@ _ASCII_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 _SYMBOL_SEPARATORS = "\u203b\u2190-\u21ff\u25a0-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
 #: Separator characters (checked after width folding, so ＊．／｜ are covered by * . / |).
 #: A run of them is removed when it stands between two CJK characters.
-_SEPARATOR_RUN = re.compile(rf"[\s*·・•‧_\-./|~～{_SYMBOL_SEPARATORS}]+")
+_SEPARATOR_RUN = recache.compile(rf"[\s*·・•‧_\-./|~～{_SYMBOL_SEPARATORS}]+")
 #: Between a CJK character and a short Latin token (``加 V 信``, ``JD 官方``) only these are
 #: removed: no ``.`` or ``/`` so that URLs and file names next to Chinese text stay intact.
 _LATIN_SIDE_SEPARATORS = frozenset(" \t*·・•‧_-|~～\u3000")
@@ -200,11 +202,11 @@ def _build_tables(data: tuple[dict[int, str], str, str, str] | None = None) -> _
     return _Tables(
         fold=fold,
         # "[c][c]*", not "[c]+": `re` skips ahead in C only when a pattern starts with a set.
-        fold_runs=re.compile("{0}{0}*".format(f"[{bmp_class}\U00010000-\U0010ffff]")),
+        fold_runs=recache.compile("{0}{0}*".format(f"[{bmp_class}\U00010000-\U0010ffff]")),
         length_changing=frozenset(chr(cp) for cp, f in fold.items() if len(f) != 1),
-        length_changing_re=re.compile(f"[{changing_class}]"),
+        length_changing_re=recache.compile(f"[{changing_class}]"),
         fold_match=fold_match,
-        beyond_lower_re=re.compile(f"[{beyond_lower_class}\U00010000-\U0010ffff]"),
+        beyond_lower_re=recache.compile(f"[{beyond_lower_class}\U00010000-\U0010ffff]"),
     )
 
 
@@ -420,12 +422,12 @@ def _removable_run_pattern() -> str:
 #: `_removable_run_pattern` as one capturing group, for `re.split` (kept pieces and runs
 #: alternate). DOTALL: "." in the lookbehinds is the consumed separator, a newline included.
 #: (Only this form is compiled at import: each costs ~10 ms to compile.)
-_REMOVABLE_SPLIT = re.compile(f"({_removable_run_pattern()})", re.DOTALL)
+_REMOVABLE_SPLIT = recache.compile(f"({_removable_run_pattern()})", re.DOTALL)
 
 
 def removable_runs() -> re.Pattern[str]:
     """The runs of `_REMOVABLE_SPLIT` without the group (compiled on first use; for tests)."""
-    return re.compile(_removable_run_pattern(), re.DOTALL)
+    return recache.compile(_removable_run_pattern(), re.DOTALL)
 
 
 def _fold(text: str, tables: _Tables) -> tuple[str, list[int] | None]:

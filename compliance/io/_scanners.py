@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from compliance import recache
 from compliance.io.positions import FieldMap
 
 NodeKind = Literal["map", "seq", "str", "other", "null"]
@@ -112,15 +113,15 @@ class _Segments:
         return FieldMap.mapped(starts, ends)
 
 
-_JSON_RUN = re.compile(r'[^"\\\x00-\x1f]+')
-_TOML_BASIC_RUN = re.compile(r'[^"\\\r]+')
-_TOML_LITERAL_RUN = re.compile(r"[^'\r]+")
+_JSON_RUN = recache.compile(r'[^"\\\x00-\x1f]+')
+_TOML_BASIC_RUN = recache.compile(r'[^"\\\r]+')
+_TOML_LITERAL_RUN = recache.compile(r"[^'\r]+")
 
 
 # --------------------------------------------------------------------------------------- JSON
 
 _JSON_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_JSON_NUMBER = recache.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _JSON_WS = " \t\n\r"
 
 
@@ -574,7 +575,7 @@ def _bounded_loader() -> type:
 # --------------------------------------------------------------------------------------- TOML
 
 _TOML_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\", "e": "\x1b"}
-_BARE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+_BARE_KEY = recache.compile(r"[A-Za-z0-9_\-]+")
 _TOML_HEX = {"x": 2, "u": 4, "U": 8}
 
 
