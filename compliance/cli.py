@@ -206,17 +206,18 @@ def _codes(values: Sequence[str] | None) -> list[str]:
 def _lint_config(args: argparse.Namespace) -> Any:
     """The configuration for ``lint``: --no-config, --config PATH, or the one governing the
     first path (or the working directory)."""
-    from compliance.config import Config, find_config, load_config
+    from compliance.config import default_config, find_config, load_config
 
+    # Without a configuration file: the defaults, without pydantic (validating a file needs it).
     if args.no_config:
-        return Config()
+        return default_config()
     if args.config:
         return load_config(Path(args.config))
     start = next((Path(p) for p in args.paths if p != "-"), None)
     if start is None and args.stdin_filename:
         start = Path(args.stdin_filename)
     found = find_config(start if start is not None else Path.cwd())
-    return load_config(found) if found is not None else Config()
+    return load_config(found) if found is not None else default_config()
 
 
 def _lexicon_kwargs(config: Any, engine_class: Any) -> dict[str, Any]:

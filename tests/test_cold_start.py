@@ -6,8 +6,8 @@ start-up time on each run. pyarrow (Spark, the auditor), rich (the auditor's pro
 jieba (the evaluation's baseline; the matcher's segmentation of ambiguous hits) are imported
 only by the commands and hits that use them; lark (the rules grammar) only when a pack is not
 in the on-disk cache and must be parsed; yaml only for YAML copy files, phonenumbers only for
-text with digits. pydantic is imported by lint: it validates the
-project configuration (`compliance.config`), which lint always reads.
+text with digits; pydantic only when there is a configuration file to validate (without one,
+lint uses `compliance.config.DefaultConfig`, the defaults without pydantic).
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Never imported by `import compliance.cli`.
-HEAVY = ("pydantic", "pyarrow", "rich", "jieba", "lark")
-#: Never imported by a lint of a one-line .txt file without digits, with a warm cache (yaml:
-#: YAML copy files; phonenumbers: text with a run of digits).
-HEAVY_FOR_LINT = ("pyarrow", "rich", "jieba", "lark", "yaml", "phonenumbers")
+#: Never imported by `import compliance.cli`, nor by a lint of a one-line .txt file without
+#: digits and without a configuration file, with a warm cache.
+HEAVY = ("pydantic", "pyarrow", "rich", "jieba", "lark", "yaml", "phonenumbers")
 
 _PROBE = """
 import json, sys
@@ -74,16 +72,45 @@ def test_lint_of_a_one_line_file_imports_nothing_it_does_not_need(tmp_path: Path
     cold = top_level_modules(args, tmp_path / "cache")  # fills the cache (parses the packs)
     warm = top_level_modules(args, tmp_path / "cache")
     assert "compliance" in warm and "ahocorasick" in warm  # the probe linted
-    assert warm & set(HEAVY_FOR_LINT) == set()
-    assert cold & {"pyarrow", "rich", "jieba"} == set()
+    assert warm & set(HEAVY) == set()
+    assert cold & {"pydantic", "pyarrow", "rich", "jieba"} == set()
 
 
-def test_lint_with_the_default_configuration_search(tmp_path: Path, copy_file: Path) -> None:
-    """Without --no-config lint looks for a configuration: still nothing but pydantic."""
+def test_lint_searching_for_a_configuration_and_finding_none(tmp_path: Path, copy_file: Path) -> None:
     args = ["lint", "--channel", "jd.sms", str(copy_file)]
+    (tmp_path / ".git").mkdir()  # the search stops at the repository root
     top_level_modules(args, tmp_path / "cache")
-    warm = top_level_modules(args, tmp_path / "cache")
-    assert warm & set(HEAVY_FOR_LINT) == set()
+    assert top_level_modules(args, tmp_path / "cache") & set(HEAVY) == set()
+
+
+def test_a_configuration_file_is_validated_with_pydantic(tmp_path: Path, copy_file: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compliance.toml").write_text('ignore = ["jd-sms-optout"]\n', encoding="utf-8")
+    loaded = top_level_modules(["lint", "--channel", "jd.sms", str(copy_file)], tmp_path / "cache")
+    assert "pydantic" in loaded
+    assert loaded & {"pyarrow", "rich", "jieba"} == set()
+
+
+def test_default_config_is_config_without_pydantic(tmp_path: Path) -> None:
+    """`DefaultConfig` holds exactly the fields and values of ``Config()`` and copies alike."""
+    from compliance.config import Config, DefaultConfig
+
+    validated, plain = Config(), DefaultConfig()
+    for name in Config.model_fields:
+        assert getattr(plain, name) == getattr(validated, name), name
+    assert {n for n in vars(plain) if not n.startswith("_")} == set(Config.model_fields)
+    assert plain.source is None and plain.root == validated.root
+    update = {"select": ["jd-sms"], "ignore": ["jd-sms-length", "CN-03"]}
+    copied, reference = plain.model_copy(update=update), validated.model_copy(update=update)
+    for name in Config.model_fields:
+        assert getattr(copied, name) == getattr(reference, name), name
+    for rule, ref in [("jd-sms-length", None), ("jd-sms-optout", "JD-SMS-26"), ("wechat-x", "CN-03"), ("copy-ad-law", None)]:
+        assert copied.is_enabled(rule, tmp_path / "a.txt", ref) == reference.is_enabled(rule, tmp_path / "a.txt", ref)
+    assert plain.severity_for("jd-sms-length", "error") == validated.severity_for("jd-sms-length", "error")
+    with pytest.raises(AttributeError):
+        plain.strict = True  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        DefaultConfig(no_such_key=1)
 
 
 def test_lint_does_not_import_the_other_commands_or_formats(tmp_path: Path, copy_file: Path) -> None:
@@ -92,7 +119,7 @@ def test_lint_does_not_import_the_other_commands_or_formats(tmp_path: Path, copy
     args = ["lint", "--no-config", "--channel", "jd.sms", str(copy_file)]
     loaded_modules(args, tmp_path / "cache")
     warm = loaded_modules(args, tmp_path / "cache")
-    assert "compliance.output.text" in warm
+    assert "compliance.output.text" in warm and "compliance._config_model" not in warm
     unneeded = {"compliance.audit.command", "compliance.server.command", "compliance.replay",
                 "compliance.output.junit", "compliance.output.sarif", "compliance.output.github"}
     assert warm & unneeded == set()
