@@ -427,7 +427,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if args.statistics:
         _print_statistics(located, linter.rule_infos, as_json=fmt == "json")
     else:
-        context = OutputContext(messages=messages, rules=linter.rule_infos, tool_version=_package_version() or "0+unknown",
+        # Only SARIF and JUnit write the version; reading it imports importlib.metadata (~10 ms).
+        version = {"tool_version": _package_version() or "0+unknown"} if formatter.name in ("sarif", "junit") else {}
+        context = OutputContext(messages=messages, rules=linter.rule_infos, **version,
                                 color=False if os.environ.get("NO_COLOR") else None,
                                 summary=not args.quiet and (bool(located) or not errors))
         formatter.write(located, stream, context)

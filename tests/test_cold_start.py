@@ -121,7 +121,32 @@ def test_lint_does_not_import_the_other_commands_or_formats(tmp_path: Path, copy
     warm = loaded_modules(args, tmp_path / "cache")
     assert "compliance.output.text" in warm and "compliance._config_model" not in warm
     unneeded = {"compliance.audit.command", "compliance.server.command", "compliance.replay",
-                "compliance.output.junit", "compliance.output.sarif", "compliance.output.github"}
+                "compliance.output.junit", "compliance.output.sarif", "compliance.output.github",
+                "importlib.metadata"}  # (the fold tables' key names OpenCC without it)
     assert warm & unneeded == set()
     formats = loaded_modules([*args[:-1], "--format", "junit", str(copy_file)], tmp_path / "cache")
     assert "compliance.output.junit" in formats and "compliance.output.text" not in formats
+
+
+def test_the_fold_tables_key_follows_opencc_s_installed_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tables' cache key names OpenCC by its files (no importlib.metadata at start-up):
+    a changed or added file of the package is a new key."""
+    import importlib.machinery
+    import importlib.util
+
+    from compliance.analyzer import normalize
+
+    package = tmp_path / "opencc"
+    (package / "clib").mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "clib" / "t2s.json").write_text("{}", encoding="utf-8")
+    spec = importlib.machinery.ModuleSpec("opencc", None, origin=str(package / "__init__.py"), is_package=True)
+    spec.submodule_search_locations = [str(package)]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: spec if name == "opencc" else None)
+    first = normalize._tables_key()
+    assert normalize._tables_key() == first
+    (package / "clib" / "t2s.json").write_text('{"changed": 1}', encoding="utf-8")
+    second = normalize._tables_key()
+    assert second != first
+    (package / "clib" / "extra.ocd2").write_bytes(b"x")
+    assert normalize._tables_key() not in (first, second)

@@ -212,17 +212,33 @@ def _build_tables(data: tuple[dict[int, str], str, str, str] | None = None) -> _
 
 def _tables_key() -> str:
     """The cache key of the tables: everything they are derived from — this module's code and
-    data (its file), the Unicode database, OpenCC — so a changed input is a new key."""
-    from importlib.metadata import PackageNotFoundError, version
-
+    data (its file), the Unicode database, OpenCC's installed files — so a changed input is a
+    new key."""
     from compliance import cache
 
-    try:
-        opencc_version = version("opencc")
-    except PackageNotFoundError:  # pragma: no cover - a build without metadata
-        opencc_version = "unknown"
     source = Path(__file__).read_bytes()
-    return cache.cache_key("normalize-tables-1", source, unicodedata.unidata_version, opencc_version)
+    return cache.cache_key("normalize-tables-2", source, unicodedata.unidata_version, _opencc_identity())
+
+
+def _opencc_identity() -> str:
+    """OpenCC as installed: every file of its package (path, size, modification time), found
+    without importing it or `importlib.metadata` (which alone costs ~15 ms of a short lint's
+    start): an upgraded or reinstalled OpenCC is a new key."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("opencc")
+    if spec is None:  # pragma: no cover - a required dependency
+        return "opencc: not installed"
+    parts = [str(spec.origin)]
+    for top in spec.submodule_search_locations or ():
+        for directory, subdirectories, files in os.walk(top):
+            subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                info = os.stat(path)
+                parts.append(f"{os.path.relpath(path, top)}:{info.st_size}:{info.st_mtime_ns}")
+    return "\n".join(parts)
 
 
 def _load_tables() -> _Tables:
