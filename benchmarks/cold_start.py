@@ -13,12 +13,18 @@ shuffled order) so that a busy machine slows them alike:
 * ``lint cold``: the same with ``COMPLIANCE_CACHE_DIR`` pointing at a new, empty directory —
   the very first run: every pack parsed, checked and compiled, the tables and lexicons built,
   all of it stored;
+* ``lint warm+config``: warm, the file in a repository with a ``compliance.toml`` (one key):
+  the configuration is validated, which imports pydantic (without one lint does not);
 * ``lint jieba`` (``--jieba``): warm, on a line whose ambiguous hit needs jieba to confirm it
   (jieba imported and its dictionary loaded in the run).
 
 Byte-code: every process gets ``PYTHONPYCACHEPREFIX`` (a temporary directory) and no
 ``PYTHONDONTWRITEBYTECODE``, and one untimed run of each variant goes first, so the timed runs
 import from compiled byte-code as an installed package does (the checkout stays untouched).
+
+``--baseline DIR`` adds ``baseline warm`` and ``baseline cold``: the same lint run from another
+checkout (e.g. ``git worktree add /tmp/base main`` or a ``git archive`` of it), interleaved
+with the rest, for a before/after in the same run.
 
 Reported: median and minimum wall time of each variant, and each median as a ratio to the
 median of ``python -c pass``. The goal (issue 13) is ≤ 0.15 s warm and ≤ 0.5 s cold;
@@ -44,15 +50,15 @@ ROOT = Path(__file__).resolve().parent.parent
 LINE = "【好物小店】限时抢购，全网最低价！回T退订\n"
 #: A line with an ambiguous hit (最好) that only jieba's segmentation can confirm.
 JIEBA_LINE = "【好物小店】这款面霜效果最好，快来抢购！回T退订\n"
-GOALS = {"lint warm": 0.15, "lint cold": 0.5}
+GOALS = {"lint warm": 0.15, "lint cold": 0.5, "lint warm+config": 0.15}
 
 
-def _environment(prefix: Path) -> dict[str, str]:
+def _environment(prefix: Path, source: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "COMPLIANCE_NO_CACHE")}
     env["PYTHONPYCACHEPREFIX"] = str(prefix)
     # The checkout first (as `pip install -e .` does), unless an installed build is measured.
-    if "--installed" not in sys.argv:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(source), env.get("PYTHONPATH", "")) if p)
     return env
 
 
@@ -85,14 +91,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a median misses its goal")
     parser.add_argument("--installed", action="store_true",
                         help="measure the installed compliance (no PYTHONPATH to this checkout)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also time the lint of another checkout (before/after in the same run)")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="compliance-cold-start-"))
     try:
-        env = _environment(work / "pycache")
+        env = _environment(work / "pycache", None if args.installed else ROOT)
         copy_file, jieba_file = work / "copy.txt", work / "jieba.txt"
         copy_file.write_text(LINE, encoding="utf-8")
         jieba_file.write_text(JIEBA_LINE, encoding="utf-8")
+        (work / ".git").mkdir()  # the configuration search stops here
+        project = work / "project"
+        (project / ".git").mkdir(parents=True)
+        (project / "compliance.toml").write_text('ignore = ["jd-sms-length"]\n', encoding="utf-8")
+        configured_file = project / "copy.txt"
+        configured_file.write_text(LINE, encoding="utf-8")
         warm_env = {**env, "COMPLIANCE_CACHE_DIR": str(work / "cache")}
         lint = [sys.executable, "-m", "compliance", "lint", "--channel", args.channel]
         cold_dirs = iter(range(10**9))
@@ -105,7 +119,14 @@ def main(argv: list[str] | None = None) -> int:
             "python -c pass": ([sys.executable, "-c", "pass"], lambda: env),
             "lint warm": ([*lint, str(copy_file)], lambda: warm_env),
             "lint cold": ([*lint, str(copy_file)], cold_env),
+            "lint warm+config": ([*lint, str(configured_file)], lambda: warm_env),
         }
+        if args.baseline is not None:
+            base_env = _environment(work / "pycache", args.baseline.resolve())
+            base_warm = {**base_env, "COMPLIANCE_CACHE_DIR": str(work / "baseline-cache")}
+            variants["baseline warm"] = ([*lint, str(copy_file)], lambda: base_warm)
+            variants["baseline cold"] = ([*lint, str(copy_file)],
+                                         lambda: {**base_env, "COMPLIANCE_CACHE_DIR": cold_env()["COMPLIANCE_CACHE_DIR"]})
         if args.jieba:
             variants["lint jieba"] = ([*lint, str(jieba_file)], lambda: warm_env)
         for command, environment in variants.values():  # untimed: byte-code, the warm cache
@@ -122,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         load = os.getloadavg() if hasattr(os, "getloadavg") else None
         print(f"{args.runs} runs of each, interleaved; {os.cpu_count()} CPUs"
               + (f", load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}" if load else ""))
-        print(f"{'variant':16s} {'median':>9s} {'min':>9s} {'median / python -c pass':>24s}  goal")
+        print(f"{'variant':17s} {'median':>9s} {'min':>9s} {'median / python -c pass':>24s}  goal")
         missed = []
         for name, samples in times.items():
             median = statistics.median(samples)
@@ -130,15 +151,16 @@ def main(argv: list[str] | None = None) -> int:
             verdict = "" if goal is None else f"≤ {goal:.2f} s: {'met' if median <= goal else 'NOT met'}"
             if goal is not None and median > goal:
                 missed.append(name)
-            print(f"{name:16s} {median:8.3f}s {min(samples):8.3f}s {median / base:23.1f}×  {verdict}")
+            print(f"{name:17s} {median:8.3f}s {min(samples):8.3f}s {median / base:23.1f}×  {verdict}")
         if args.callgrind:
             if shutil.which("valgrind") is None:
                 print("callgrind: valgrind is not installed")
             else:
                 base_ir = _instructions(variants["python -c pass"][0], env, work, work / "cg.pass")
-                warm_ir = _instructions(variants["lint warm"][0], warm_env, work, work / "cg.lint")
-                print(f"callgrind instructions: python -c pass {base_ir:,}; lint warm {warm_ir:,} "
-                      f"({warm_ir / base_ir:.1f}×)")
+                print(f"callgrind instructions: python -c pass {base_ir:,}")
+                for name in ("lint warm", "lint warm+config"):
+                    count = _instructions(variants[name][0], warm_env, work, work / "cg.lint")
+                    print(f"callgrind instructions: {name} {count:,} ({count / base_ir:.1f}×)")
         return 1 if args.check and missed else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
