@@ -150,3 +150,12 @@ def test_the_fold_tables_key_follows_opencc_s_installed_files(tmp_path: Path, mo
     assert second != first
     (package / "clib" / "extra.ocd2").write_bytes(b"x")
     assert normalize._tables_key() not in (first, second)
+
+
+def test_text_with_a_phone_number_imports_the_library_on_first_use(tmp_path: Path) -> None:
+    """phonenumbers is imported from inside the contact scanner, which generated pack code
+    calls: that must work in the compiled build too (the probe fails on exit code 2)."""
+    path = tmp_path / "phone.txt"
+    path.write_text("【好物小店】详询电话 0571-88881234\n", encoding="utf-8")
+    loaded = top_level_modules(["lint", "--no-config", "--channel", "jd.sms", str(path)], tmp_path / "cache")
+    assert "phonenumbers" in loaded

@@ -35,6 +35,8 @@ keeps an identity offset map (no per-character Python loop).
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import threading
 import unicodedata
@@ -224,9 +226,6 @@ def _opencc_identity() -> str:
     """OpenCC as installed: every file of its package (path, size, modification time), found
     without importing it or `importlib.metadata` (which alone costs ~15 ms of a short lint's
     start): an upgraded or reinstalled OpenCC is a new key."""
-    import importlib.util
-    import os
-
     spec = importlib.util.find_spec("opencc")
     if spec is None:  # pragma: no cover - a required dependency
         return "opencc: not installed"

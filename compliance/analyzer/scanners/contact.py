@@ -35,6 +35,7 @@ corpus, not a phone).
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import tomllib
 from bisect import bisect_left
@@ -326,9 +327,13 @@ _NUMBER_TYPE_LABELS: dict[str, tuple[str, str]] = {
 def _phonenumbers() -> tuple[Any, Any, Any, dict[int, tuple[str, str]]]:
     """(PhoneNumberMatcher, number_type, leniency, labels by number type), imported on the
     first text with a digit window: a lint of text without digits never imports the library
-    (cold start)."""
-    import phonenumbers
+    (cold start).
 
+    `importlib.import_module`, not an import statement: compiled by mypyc, an import statement
+    inside a function imports through the calling frame's builtins, and the generated pack code
+    that calls the scanners has no ``__import__`` among its builtins.
+    """
+    phonenumbers = importlib.import_module("phonenumbers")
     labels = {getattr(phonenumbers.PhoneNumberType, name): value for name, value in _NUMBER_TYPE_LABELS.items()}
     return (phonenumbers.PhoneNumberMatcher, phonenumbers.number_type,
             getattr(phonenumbers.Leniency, LENIENCY), labels)
