@@ -27,7 +27,7 @@ from typing import Any
 from . import CATEGORIES
 from .draw import Item, ManifestRow
 from .labels import Label, Span
-from .scoring import MODES, Counts, Error, Score, score
+from .scoring import MODES, Error, Score, overlaps, score
 from .systems import Prediction
 
 __all__ = ["AGREEMENT_DIR", "SAMPLE_SALT", "SAMPLE_SIZE", "Agreement", "Disagreement", "Kappa", "compare",
@@ -125,21 +125,24 @@ def cohen_kappa(pairs: Iterable[tuple[bool, bool]]) -> Kappa:
 
 @dataclass(frozen=True, slots=True)
 class Disagreement:
-    """A span one reader has and the other does not overlap (in strict mode)."""
+    """A span one reader has and the other does not overlap (``kind`` "only"), or a span both have
+    but only one calls strict (``kind`` "severity": ``reader`` calls it strict, the other's
+    overlapping spans are all borderline; ``reason`` is then theirs: the fact in question)."""
 
     id: str
     category: str
     start: int
     end: int
     span_text: str
-    reader: str  # "gold" or "second": who has the span
+    reader: str  # "gold" or "second": who has the span ("only") or calls it strict ("severity")
     borderline: bool
     reason: str
+    kind: str = "only"
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "start": self.start, "end": self.end,
                 "span": self.span_text, "reader": self.reader, "borderline": self.borderline,
-                "reason": self.reason}
+                "reason": self.reason, "kind": self.kind}
 
 
 @dataclass
@@ -175,7 +178,7 @@ def _message_kappa(gold: Sequence[Label], second: Mapping[str, Label], category:
             answers.append(bool(counted))
             borderline_only.append(bool(spans) and not counted)
         if mode == "lenient" and not any(answers) and any(borderline_only):
-            continue  # only borderline spans of this category: left out, as the scorer does
+            continue  # nobody positive, somebody borderline: left out (the scorer's rule, both readers)
         pairs.append((answers[0], answers[1]))
     return cohen_kappa(pairs)
 
@@ -187,29 +190,46 @@ def _disagreement(error: Error, reader: str, label: Label) -> Disagreement:
                         span.borderline if span else False, span.reason if span else "")
 
 
+def _lenient_gold(gold: Label, second: Label) -> Label:
+    """Gold for the lenient comparison: a strict gold span that only a *borderline* span of the
+    second reader overlaps is left out (neither found nor missed), mirroring the scorer, which
+    ignores a prediction that only borderline gold spans overlap."""
+    def ignored(g: Span) -> bool:
+        if g.borderline:
+            return False
+        hits = [s for s in second.spans if s.category == g.category and overlaps(s.start, s.end, g.start, g.end)]
+        return bool(hits) and all(s.borderline for s in hits)
+
+    return Label(gold.file, gold.line, gold.split, tuple(g for g in gold.spans if not ignored(g)), gold.labeller,
+                 gold.note, gold.source)
+
+
 def compare(gold: Iterable[Label], second: Iterable[Label], texts: Mapping[str, str], *,
             hand_only: bool = True) -> Agreement:
     """Compare ``second`` with ``gold`` on the messages both labelled (``texts``: by id).
 
     Span counts come from `compliance.evaluation.scoring.score` with the second reader's spans as
-    the predictions; in lenient mode the second reader's borderline spans are left out as well
-    (the scorer already leaves out the gold ones), so the mode treats both readers alike.
+    the predictions. Lenient mode ignores borderline spans both ways *for both readers*: the
+    scorer leaves out the gold borderline spans and the second reader's spans that only they
+    overlap; here the second reader's borderline spans are dropped too, and with them the gold
+    strict spans that only they overlap (`_lenient_gold`), so swapping the readers swaps P and R.
+    ``hand_only`` leaves out the FBS placeholder contacts, which both readers carry.
     """
     second_by_id = {lb.id: lb for lb in second}
     gold_by_id = {lb.id: lb for lb in gold}
     shared = [gold_by_id[i] for i in sorted(second_by_id) if i in gold_by_id]
     out = Agreement(len(shared), missing=sorted(i for i in second_by_id if i not in gold_by_id))
     for mode in MODES:
-        lenient = mode == "lenient"
-        predictions = {lb.id: _predictions(_restricted(second_by_id[lb.id], hand_only, lenient), False)
-                       for lb in shared}
-        out.spans[mode] = score("second reader", [_restricted(lb, hand_only) for lb in shared], predictions,
-                                texts, split="all", mode=mode)
+        gold_labels = [_restricted(lb, hand_only) for lb in shared]
+        second_labels = [_restricted(second_by_id[lb.id], hand_only) for lb in shared]
+        if mode == "lenient":
+            gold_labels = [_lenient_gold(g, s) for g, s in zip(gold_labels, second_labels)]
+            second_labels = [_restricted(s, False, lenient=True) for s in second_labels]
+        predictions = {s.id: _predictions(s, False) for s in second_labels}
+        out.spans[mode] = score("second reader", gold_labels, predictions, texts, split="all", mode=mode)
         out.kappa[mode] = {c: _message_kappa(shared, second_by_id, c, mode, hand_only) for c in CATEGORIES}
     # Disagreements (strict): each reader's spans the other does not overlap, both ways.
-    forward = score("second", [_restricted(lb, hand_only) for lb in shared],
-                    {lb.id: _predictions(second_by_id[lb.id], hand_only) for lb in shared}, texts,
-                    split="all", mode="strict")
+    forward = out.spans["strict"]
     backward = score("gold", [_restricted(second_by_id[lb.id], hand_only) for lb in shared],
                      {lb.id: _predictions(lb, hand_only) for lb in shared}, texts, split="all", mode="strict")
     for error in forward.errors:
@@ -218,6 +238,19 @@ def compare(gold: Iterable[Label], second: Iterable[Label], texts: Mapping[str, 
     for error in backward.errors:
         if error.kind == "FN":
             out.disagreements.append(_disagreement(error, "second", second_by_id[error.id]))
-    out.disagreements.sort(key=lambda d: (d.id, d.start, d.category, d.reader))
+    for lb in shared:
+        gold_spans = _kept(lb.spans, hand_only)
+        second_spans = _kept(second_by_id[lb.id].spans, hand_only)
+        for reader, mine, theirs in (("gold", gold_spans, second_spans), ("second", second_spans, gold_spans)):
+            for span in mine:
+                if span.borderline:
+                    continue
+                hits = [t for t in theirs if t.category == span.category
+                        and overlaps(t.start, t.end, span.start, span.end)]
+                if hits and all(t.borderline for t in hits):
+                    out.disagreements.append(Disagreement(
+                        lb.id, span.category, span.start, span.end, texts[lb.id][span.start:span.end], reader,
+                        False, "; ".join(t.reason for t in hits), "severity"))
+    out.disagreements.sort(key=lambda d: (d.id, d.start, d.category, d.kind, d.reader))
     return out
 
