@@ -32,7 +32,7 @@ WHEEL_TESTS := -m "not spark and not chromium and not precommit and not redis"
 # package too, not the source in its working directory.
 WHEEL_ENV := COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora} PYTHONSAFEPATH=1
 
-.PHONY: demo test test-wheel test-native bench bench-native bench-cold-start native dist accuracy fuzz venv redis chromium java compiler system clean
+.PHONY: demo test test-wheel test-native bench bench-native bench-cold-start native dist accuracy accuracy-agreement fuzz venv redis chromium java compiler system clean
 
 $(CORE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -129,6 +129,12 @@ bench-cold-start: $(CORE_STAMP)
 # needs ../shared/corpora. `python -m benchmarks.accuracy --help` for the error listings and JSON.
 accuracy: $(STAMP)
 	$(BIN)/python -m benchmarks.accuracy
+
+# Agreement between the gold labels and a second reader's blind labels of a seeded dev sample
+# (docs/accuracy.md, "Agreement between readers"); needs ../shared/corpora. Lists corpus text:
+# read it, do not commit it.
+accuracy-agreement: $(STAMP)
+	$(BIN)/python -m benchmarks.accuracy_agreement
 
 # Long fuzzing: 20,000 random cases per hypothesis target (and per HTTP operation under
 # schemathesis), then each atheris harness for 60 s (crash files land in the current directory).
