@@ -146,6 +146,7 @@
     if (empty) {
       state.checked = snap; state.report = null; state.findings = [];
       showError(null); render(); setStatus("");
+      countCheck();
       return;
     }
     setStatus("检查中…");
@@ -171,9 +172,14 @@
     } finally {
       if (seq === state.seq) {
         delete document.body.dataset.checking;
-        document.body.dataset.checks = String(Number(document.body.dataset.checks || 0) + 1);
+        countCheck();
       }
     }
+  }
+
+  /** Checks finished so far, on <body data-checks> (the browser tests wait on it). */
+  function countCheck() {
+    document.body.dataset.checks = String(Number(document.body.dataset.checks || 0) + 1);
   }
 
   function ignoreKey(f, report) {
@@ -270,7 +276,7 @@
         if (s.from < pos) continue;  // nested or overlapping: the card still lists it
         backdrop.append(document.createTextNode(text.slice(pos, s.from)));
         const mark = document.createElement("mark");
-        mark.className = s.it.finding.severity;
+        mark.className = "sev-" + s.it.finding.severity;
         mark.dataset.index = String(s.it.index);
         mark.dataset.rule = s.it.finding.rule;
         mark.dataset.start = String(unitToCp(text, s.from));
@@ -319,7 +325,7 @@
   function card(it) {
     const f = it.finding;
     const where = it.spot ? "“" + it.spot.el.value.slice(it.spot.from, it.spot.to) + "”" : null;
-    const node = el("li", { class: "finding " + f.severity, data: { index: String(it.index), rule: f.rule } },
+    const node = el("li", { class: "finding sev-" + f.severity, data: { index: String(it.index), rule: f.rule } },
       el("p", { class: "message" }, f.message),
       el("div", { class: "meta" },
         el("span", {}, SEVERITY_LABELS[f.severity] || f.severity),
