@@ -412,9 +412,24 @@ def _document_bearer_auth(app: FastAPI) -> None:
 
 
 def _finding(finding: Any) -> dict[str, Any]:
-    if isinstance(finding, Mapping):
-        return dict(finding)
-    return finding.to_dict()
+    data = dict(finding) if isinstance(finding, Mapping) else finding.to_dict()
+    data["suggestions"] = [suggestion_dict(s) for s in data.get("suggestions") or ()]
+    return data
+
+
+def suggestion_dict(suggestion: Any) -> dict[str, Any]:
+    """A finding's suggestion as the API answers it: ``{text, start, end, reason}`` (offsets in
+    code points of the finding's field), from a mapping, a named tuple, an object with
+    ``to_dict`` or a plain ``(text, start, end, reason)`` tuple."""
+    if isinstance(suggestion, Mapping):
+        data = dict(suggestion)
+    elif hasattr(suggestion, "_asdict"):
+        data = suggestion._asdict()
+    elif hasattr(suggestion, "to_dict"):
+        data = suggestion.to_dict()
+    else:
+        data = dict(zip(("text", "start", "end", "reason"), suggestion))
+    return {"text": data["text"], "start": data["start"], "end": data["end"], "reason": data.get("reason") or ""}
 
 
 def _rule(info: Any) -> dict[str, Any]:
