@@ -327,6 +327,11 @@ def test_fields_mode_highlights_each_field(page: Page) -> None:
     marks = [m for m in page.marks() if m["rule"] == "copy-ad-law"]
     assert marks and all(m["field"] == "title" and m["text"] == "全网最低价" for m in marks)
     assert page.counter("title-width") == 2 + 10  # the emoji and five CJK characters are 2 wide each
+    page.channel("jd.sms")
+    page.set_text("【京东好物】", "field-signature")  # linted without its brackets: the mark still lands
+    signature = [m for m in page.marks() if m["field"] == "signature"]
+    assert signature and all("【京东好物】"[m["start"]:m["end"]] == m["text"] for m in signature)
+    page.set_text("", "field-signature")
     page.set_text("", "field-title")
     page.js("document.querySelector('input[name=mode][value=whole]').click()")
 

@@ -219,8 +219,12 @@
     }
     if (!FIELDS.includes(field) || snap.values[field] === undefined) return null;
     const text = snap.values[field];
-    if (report.fields[field] !== text) return null;  // the API linted another text than the editor's
-    return { el: $("field-" + field), field, from: cpToUnit(text, start), to: cpToUnit(text, end) };
+    const linted = report.fields[field];
+    // The API lints a field as it reads it (a signature without its 【】): find that text in the editor.
+    const at = linted === text ? 0 : linted ? text.indexOf(linted) : -1;
+    if (at < 0) return null;
+    const base = unitToCp(text, at);
+    return { el: $("field-" + field), field, from: cpToUnit(text, base + start), to: cpToUnit(text, base + end) };
   }
 
   // ---- applying fixes -----------------------------------------------------------------------
