@@ -59,7 +59,7 @@ from compliance.server.models import (
     ScheduleRequest,
     ScheduleResponse,
 )
-from compliance.server.page import CONTENT_SECURITY_POLICY, STATIC_FILES, measure, rule_detail, static_file
+from compliance.server.page import CONTENT_SECURITY_POLICY, STATIC_FILES, Measurer, rule_detail, static_file
 from compliance.server.tokens import check_tokens
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -181,6 +181,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
     counters = Metrics() if metrics and metrics_available() else None
     state = ServiceState(engine, urls, max_abandoned, max_findings, counters)
     state.open_ledgers()
+    measure = Measurer(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -218,7 +219,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         return {"ok": report.ok, "channel": report.channel, "findings": [_finding(f) for f in shown],
                 "fields": report.fields, "offsets": report.offsets,
                 "truncated": len(shown) < len(report.findings), "finding_count": len(report.findings),
-                "measure": measure(engine, report.channel, report.fields)}
+                "measure": measure(report.channel, report.fields)}
 
     @app.post("/v1/eligibility", response_model=EligibilityResponse, responses=_errors(*_COMMON),
               tags=["eligibility"])

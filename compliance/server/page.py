@@ -58,6 +58,21 @@ def _limits(engine: Any, channel: str) -> dict[str, int]:
             and isinstance(param.value, int) and not isinstance(param.value, bool)}
 
 
+class Measurer:
+    """`measure` for one engine, with each channel's limits and segment flag read once (the
+    engine is immutable, so they cannot change while the app runs)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self._channels: dict[str, tuple[bool, dict[str, int]]] = {}
+
+    def __call__(self, channel: str, fields: Mapping[str, str]) -> dict[str, Any]:
+        known = self._channels.get(channel)
+        if known is None:
+            known = self._channels[channel] = (_sms_counted(self.engine, channel), _limits(self.engine, channel))
+        return _measure(fields, *known)
+
+
 def measure(engine: Any, channel: str, fields: Mapping[str, str]) -> dict[str, Any]:
     """Counters of a linted message, counted the way the length rules count.
 
@@ -67,6 +82,10 @@ def measure(engine: Any, channel: str, fields: Mapping[str, str]) -> dict[str, A
     channel's rules do not count segments; ``fields``: characters and width of each field;
     ``limits``: the channel's length parameters (``max_message_chars``, ``max_title_width``…).
     """
+    return _measure(fields, _sms_counted(engine, channel), _limits(engine, channel))
+
+
+def _measure(fields: Mapping[str, str], counted: bool, limits: dict[str, int]) -> dict[str, Any]:
     from compliance.analyzer.primitives import rendered_length
     from compliance.analyzer.scanners.length import (
         CONCATENATED_SMS_CHARS,
@@ -78,12 +97,11 @@ def measure(engine: Any, channel: str, fields: Mapping[str, str]) -> dict[str, A
     signature, body, optout = fields.get("signature", ""), fields.get("body", ""), fields.get("optout", "")
     characters = rendered_length(signature, body, optout)
     rendered = (f"【{signature}】" if signature else "") + body + optout
-    counted = _sms_counted(engine, channel)
     return {"characters": characters, "width": width(rendered),
             "segments": sms_segments(characters) if counted else None,
             "sms_single_chars": SINGLE_SMS_CHARS, "sms_part_chars": CONCATENATED_SMS_CHARS,
             "fields": {name: {"characters": len(text), "width": width(text)} for name, text in fields.items() if text},
-            "limits": _limits(engine, channel)}
+            "limits": dict(limits)}
 
 
 def rule_detail(engine: Any, rule_id: str) -> dict[str, Any]:
