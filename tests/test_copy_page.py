@@ -387,3 +387,50 @@ def test_phone_width(browser: Any, server: str) -> None:
         assert page.by_id("text").rect["width"] > 300
     finally:
         browser.set_window_size(1200, 900)
+
+
+@pytest.fixture(scope="module")
+def suggesting_server(engine: Any) -> Iterator[str]:
+    """The service over an engine whose ad-law findings carry suggestions (issue 16's
+    `Finding.suggestions`), under uvicorn in a thread of this process, without tokens."""
+    import threading
+
+    import uvicorn
+    from load_driver import load_http
+    from test_server_page import Suggesting
+
+    from compliance.server import create_app
+
+    port = load_http.free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(Suggesting(engine)), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    _wait(lambda: server.started, "uvicorn to start")
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def test_suggestions_are_offered_and_applied(browser: Any, suggesting_server: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = Page(browser, suggesting_server)
+    page.open(token=None)
+    page.js("sessionStorage.removeItem('compliance.token')")
+    page.channel("jd.sms")
+    text = "【好物小铺】😀全网最低价 回T退订"
+    page.set_text(text)
+    card = browser_card(page, "copy-ad-law")
+    buttons = card.find_elements(By.CSS_SELECTOR, "button.suggestion")
+    labels = [b.text for b in buttons]
+    assert labels[0].startswith("→ 超值价") and "价格用语不用绝对化" in labels[0]
+    assert labels[1].startswith("→ 特惠价")
+    checks = page.checks()
+    buttons[1].click()  # a suggestion for part of the span: 最低价 → 特惠价, after an emoji
+    page.wait_checked(checks)
+    assert page.value() == "【好物小铺】😀全网特惠价 回T退订"
+    assert "copy-ad-law" not in {c["rule"] for c in page.cards()}
