@@ -4,8 +4,9 @@ by Selenium, against ``python -m compliance.server serve`` on a loopback port wi
 Checked: highlights land on the flagged words (also after emoji and other astral characters,
 where code points and UTF-16 differ), applying a fix removes its finding and changes the text
 and the SMS segment counter, a clean message shows no highlight, an IME composition holds the
-check back, user text is never parsed as HTML, and server errors (401, 413, unknown channel)
-end in a readable message, never a blank page. The page at 1200×900 is saved as a screenshot
+check back, user text is never parsed as HTML, suggestions (issue 16's `Finding.suggestions`,
+from an engine that has them) are offered and applied in the finding's field offsets, and server
+errors (401, 413, unknown channel) end in a readable message, never a blank page. The page at 1200×900 is saved as a screenshot
 (``COMPLIANCE_UPDATE_SCREENSHOTS=1`` writes it to docs/copy-page.png, shown in the README).
 """
 
