@@ -151,13 +151,14 @@
     }
     setStatus("检查中…");
     document.body.dataset.checking = "1";
+    let stale = false;  // the text changed while the request ran: its answer is not shown
     try {
       const report = await api("v1/lint", {
         method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ message, channel: snap.channel }),
       });
       if (seq !== state.seq) return;
-      if (!sameSnapshot(snap, snapshot())) { schedule(); return; }  // typed meanwhile: check again
+      if (!sameSnapshot(snap, snapshot())) { stale = true; schedule(); return; }  // typed meanwhile: check again
       state.checked = snap; state.report = report;
       showError(null);
       resolve(report, snap);
@@ -165,6 +166,7 @@
       setStatus(report.ok ? "未发现必须修改的问题" : "发现问题，请修改后再发送");
     } catch (problem) {
       if (seq !== state.seq) return;
+      if (!sameSnapshot(snap, snapshot())) { stale = true; schedule(); return; }
       state.checked = null; state.report = null; state.findings = [];
       render();
       setStatus("");
@@ -172,7 +174,7 @@
     } finally {
       if (seq === state.seq) {
         delete document.body.dataset.checking;
-        countCheck();
+        if (!stale) countCheck();
       }
     }
   }
