@@ -341,7 +341,12 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
     """
     if not raw:
         return []
-    rules = _plan(program).rules
+    return _findings(_plan(program).rules, facts, raw)
+
+
+def _findings(rules: tuple[_RulePlan, ...], facts: Mapping[str, Any],
+              raw: list[tuple[int, str | None, Any]]) -> list[Finding]:
+    """`findings_of` with the program's rule plans looked up (`lint_batch` looks them up once)."""
     out: list[Finding] = []
     # Sort keys built alongside (a key function would read three attributes back from
     # each finding); the position breaks ties, so equal keys keep the rules' order.
@@ -446,6 +451,8 @@ def lint_batch(program: Program, messages: list[Any], *, optout_phrases: Any, ma
     from compliance.errors import ComplianceError
 
     plan = _plan(program)
+    rules = plan.rules
+    copy = program.copy
     channel = program.pack.channel
     string_ok = not plan.required  # else a bare string raises FactError in prepare_message
     out: list[Any] = []
@@ -468,7 +475,12 @@ def lint_batch(program: Program, messages: list[Any], *, optout_phrases: Any, ma
                                                          at=at, via_template=via_template)
                 if not isinstance(message, str):
                     facts = check(facts)
-            out.append(report_of(program, facts, fields, offsets))
+            # `report_of`, with the rule plans looked up once
+            try:
+                raw = copy(facts)
+            except Exception as exc:  # noqa: BLE001 - as in report_of
+                raise EvaluationError(f"linting for {channel} failed: {exc!r}") from exc
+            out.append(LintReport(channel, _findings(rules, facts, raw) if raw else [], fields, offsets))
         except ComplianceError as exc:
             if errors == "return":
                 out.append(exc)
