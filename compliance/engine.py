@@ -410,8 +410,9 @@ class Engine:
             at, via_template, max_chars: as for `lint`, for every message of the batch.
             text_column, fields: the column(s) of a record batch or table (ignored otherwise).
             nulls: what a null message (None, an Arrow null, a row of null cells) gives:
-                ``"raise"`` (default) raises `FactError` naming its index; ``"none"`` gives None
-                in its place. Never dropped: the result has one entry per message.
+                ``"raise"`` (default) a `FactError` naming its index (raised, or returned in
+                its place with ``errors="return"``); ``"none"``: None in its place. Never
+                dropped: the result has one entry per message.
             errors: ``"raise"`` (default): a message `lint` would refuse (`FactError`, …)
                 raises that error, with a note naming its index; ``"return"``: that
                 `ComplianceError` is returned in the message's place and the batch goes on.

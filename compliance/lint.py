@@ -444,9 +444,10 @@ def lint_batch(program: Program, messages: list[Any], *, optout_phrases: Any, ma
     What `Engine.lint` looks up per message (the program, its plan, the opt-out phrases, the
     size limit) is looked up once per batch. ``check`` validates the facts of a message given
     as a mapping (`Engine.validate_facts` merged over them, as `Engine.lint_program` does).
-    A None message gives None when ``nulls_allowed`` (else `FactError`). With ``errors`` =
-    "return" a message that fails with a `ComplianceError` gives that exception in its place;
-    with "raise" the exception propagates, with a note naming the message's index.
+    A None message gives None when ``nulls_allowed``, else a `FactError` naming its index. With
+    ``errors`` = "return" a message that fails with a `ComplianceError` (that one included)
+    gives the exception in its place; with "raise" it propagates, with a note naming the
+    message's index.
     """
     from compliance.errors import ComplianceError
 
@@ -461,8 +462,12 @@ def lint_batch(program: Program, messages: list[Any], *, optout_phrases: Any, ma
             if nulls_allowed:
                 out.append(None)
                 continue
-            raise FactError(f"message {index} of the batch is null (None); give text or a mapping "
-                            f"of fields, or pass nulls=\"none\" to get None for it")
+            null = FactError(f"message {index} of the batch is null (None); give text or a mapping "
+                             f"of fields, or pass nulls=\"none\" to get None for it")
+            if errors == "return":
+                out.append(null)
+                continue
+            raise null
         try:
             screened = screen_message(channel, message, max_chars)
             if screened is not None:

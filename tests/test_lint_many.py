@@ -99,6 +99,8 @@ def test_null_raises_with_its_index_or_gives_none(engine: Any) -> None:
         engine.lint_many(["【小米旗舰店】新品 回T退订", None], channel="jd.sms")
     out = engine.lint_many(["【小米旗舰店】新品 回T退订", None], channel="jd.sms", nulls="none")
     assert out[1] is None and out[0] == engine.lint("【小米旗舰店】新品 回T退订", channel="jd.sms")
+    returned = engine.lint_many([None, "好"], channel="jd.sms", errors="return")
+    assert isinstance(returned[0], FactError) and "message 0 of the batch is null" in str(returned[0])
 
 
 def test_a_refused_message_raises_or_is_returned(engine: Any) -> None:
