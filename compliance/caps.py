@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.evaluator import format_plain
 from compliance.model import CheckedPack, CheckedRule
 

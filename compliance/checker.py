@@ -16,7 +16,7 @@ from typing import Any
 
 import regex
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.errors import Diagnostic, RulesError, did_you_mean, source_line
 from compliance.evaluator import Env, evaluate, format_value, is_constant
 from compliance.findings import CATEGORIES

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.errors import ComplianceError
 from compliance.checker import HIT_FIELDS
 from compliance.evaluator import format_plain

@@ -609,7 +609,7 @@ class Engine:
             assert condition is not None
             expr = condition
             if rule.when is not None:
-                from compliance import ast
+                from compliance.grammar import ast
 
                 expr = ast.Binary("or", ast.Unary("not", rule.when, rule.when.pos), condition, condition.pos)
             columns[rule.id] = evaluate_table(expr, table, rule.over, scalars)

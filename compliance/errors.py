@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from compliance.ast import Pos
+from compliance.grammar.ast import Pos
 
 
 class ComplianceError(Exception):

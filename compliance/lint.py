@@ -249,7 +249,7 @@ def _constant_message(template: Any) -> str | None:
     """The text of a message template without expressions (literal holes folded), else None."""
     if template is None:
         return None
-    from compliance import ast
+    from compliance.grammar import ast
     from compliance.evaluator import format_plain
 
     pieces = []

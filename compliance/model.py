@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.types import Type
 
 

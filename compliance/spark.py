@@ -668,7 +668,7 @@ def _flatten(expr: Any, paths: frozenset[tuple[str, ...]]) -> Any:
     column ``today`` → ``__row.today``; constants and parameters stay as they are."""
     import dataclasses
 
-    from compliance import ast
+    from compliance.grammar import ast
 
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and (expr.value.name, expr.name) in paths:
         return ast.Attribute(ast.Name(_ROW, expr.value.pos), f"{expr.value.name}.{expr.name}", expr.pos)
@@ -692,7 +692,7 @@ def _flatten(expr: Any, paths: frozenset[tuple[str, ...]]) -> Any:
 
 def _passing(expr: Any, when: Any) -> Any:
     """``not when or expr`` (a rule whose condition does not apply passes), as the compiler does."""
-    from compliance import ast
+    from compliance.grammar import ast
 
     if when is None:
         return expr

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.engine import Engine
 from compliance.evaluator import Env, evaluate
 from compliance.model import CheckedPack, CheckedRule

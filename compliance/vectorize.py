@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.evaluator import apply_binary
 from compliance.functions import REGISTRY
 

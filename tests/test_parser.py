@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.errors import RulesSyntaxError
 from compliance.grammar.parser import parse_expression, parse_text
 

@@ -7,7 +7,7 @@ import textwrap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.checker import check_files
 from compliance.compiler import compile_source, generate
 from compliance.evaluator import Env, evaluate, render

@@ -1,4 +1,4 @@
-"""Parser front end: rules text → `compliance.ast` nodes, or a `RulesSyntaxError`.
+"""Parser front end: rules text → `compliance.grammar.ast` nodes, or a `RulesSyntaxError`.
 
 Lark (LALR, contextual lexer, cached tables) builds the parse tree; `_ToAst` maps each
 grammar rule to one small method. Syntax errors are rewritten into what a user can act on:
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.errors import Diagnostic, RulesError, RulesSyntaxError, did_you_mean, source_line
 from compliance.grammar.source import GRAMMAR_PATH, read_source  # noqa: F401 - re-exported
 

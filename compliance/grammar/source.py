@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.errors import Diagnostic, RulesSyntaxError
 
 #: The grammar of the rules language (part of the compiled packs' cache key).

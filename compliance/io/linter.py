@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compliance import ast
+from compliance.grammar import ast
 from compliance.errors import ComplianceError, FactError, UnknownChannelError, did_you_mean
 from compliance.findings import Finding
 from compliance.io.copyfiles import SUPPORTED_EXTENSIONS, CopyFile, CopyMessage, parse_copy_text, read_copy_file
