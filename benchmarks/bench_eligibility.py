@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from compliance.evaluator import Env, evaluate
-from compliance.functions import months_between
+from compliance.checker.functions import months_between
 
 from conftest import RESULTS, record
 

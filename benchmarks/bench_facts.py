@@ -46,7 +46,7 @@ def typeadapter_validator(engine: Any) -> Any:
     from pydantic import ConfigDict, TypeAdapter
     from typing_extensions import TypedDict
 
-    from compliance.types import python_type
+    from compliance.checker.types import python_type
 
     program, reads = _reads(engine)
     config = ConfigDict(strict=True, extra="ignore")
@@ -70,7 +70,7 @@ def pydantic_model_validator(engine: Any) -> Any:
     from pydantic import ConfigDict, create_model
 
     from compliance.facts import aware
-    from compliance.types import python_type
+    from compliance.checker.types import python_type
 
     program, reads = _reads(engine)
     groups: dict[str, Any] = {}

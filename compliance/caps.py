@@ -11,7 +11,7 @@ from typing import Any
 
 from compliance.grammar import ast
 from compliance.evaluator import format_plain
-from compliance.model import CheckedPack, CheckedRule
+from compliance.checker.model import CheckedPack, CheckedRule
 
 DEFAULT_TZ = "Asia/Shanghai"
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from compliance.grammar import ast
 from compliance.errors import ComplianceError
-from compliance.checker import HIT_FIELDS
+from compliance.checker.checker import HIT_FIELDS
 from compliance.evaluator import format_plain
-from compliance.functions import REGISTRY
-from compliance.model import CheckedPack, CheckedRule
-from compliance.types import STR
+from compliance.checker.functions import REGISTRY
+from compliance.checker.model import CheckedPack, CheckedRule
+from compliance.checker.types import STR
 
 #: Bump when generated code changes shape: part of the disk-cache key.
 COMPILER_VERSION = "5"

@@ -26,7 +26,7 @@ from compliance.facts import Validator, aware, build_validator, check_columns
 from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import Finding
 from compliance.grammar.source import GRAMMAR_PATH, read_source
-from compliance.model import CheckedPack, CheckedRule
+from compliance.checker.model import CheckedPack, CheckedRule
 from compliance.program import Program
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -208,7 +208,7 @@ class Engine:
 
         import compliance.analyzer.primitives  # noqa: F401 - registers the analyzer functions
         from compliance.analyzer.lexicon import builtin_lexicon_paths
-        from compliance.checker import check_files
+        from compliance.checker.checker import check_files
 
         extra_names = sorted({lexicon.name for lexicon in self._extra_lexicons})
         key = cache.cache_key(COMPILER_VERSION, GRAMMAR_PATH.read_text(encoding="utf-8"),
@@ -218,7 +218,7 @@ class Engine:
             cached = cache.load(key)
             if cached is not None:
                 return cached
-        from compliance.functions import CHECK_CONTEXT
+        from compliance.checker.functions import CHECK_CONTEXT
         from compliance.grammar.parser import parse_text  # lark: only when the cache misses
 
         files = [parse_text(text, path) for path, text in sources.items()]

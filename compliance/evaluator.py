@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compliance.grammar import ast
-from compliance.functions import REGISTRY
+from compliance.checker.functions import REGISTRY
 
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}

@@ -50,8 +50,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from compliance.errors import FactError, FactProblem
-from compliance.model import FactField, FactSchema
-from compliance.types import Period, Type, python_type
+from compliance.checker.model import FactField, FactSchema
+from compliance.checker.types import Period, Type, python_type
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.compiler import CompiledSource, runtime_namespace
-from compliance.model import CheckedPack, CheckedRule
+from compliance.checker.model import CheckedPack, CheckedRule
 
 
 @dataclass(frozen=True)

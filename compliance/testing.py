@@ -15,7 +15,7 @@ from typing import Any
 from compliance.grammar import ast
 from compliance.engine import Engine
 from compliance.evaluator import Env, evaluate
-from compliance.model import CheckedPack, CheckedRule
+from compliance.checker.model import CheckedPack, CheckedRule
 
 #: Rule kinds whose examples this runner evaluates from facts.
 FACT_KINDS = ("eligibility", "audience")

@@ -15,7 +15,7 @@ from typing import Any
 
 from compliance.grammar import ast
 from compliance.evaluator import apply_binary
-from compliance.functions import REGISTRY
+from compliance.checker.functions import REGISTRY
 
 _COMPARE = {"==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal", ">": "greater",
             ">=": "greater_equal"}

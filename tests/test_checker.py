@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from compliance.checker import check_files
+from compliance.checker.checker import check_files
 from compliance.errors import RulesError
 from compliance.grammar.parser import parse_text
 

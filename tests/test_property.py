@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compliance.grammar import ast
-from compliance.checker import check_files
+from compliance.checker.checker import check_files
 from compliance.compiler import compile_source, generate
 from compliance.evaluator import Env, evaluate, render
 from compliance.grammar.parser import parse_text

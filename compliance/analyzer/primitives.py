@@ -1,6 +1,6 @@
 """The copy analyzer as functions of the rules language.
 
-Registers the lexicon matcher and the scanners in `compliance.functions.REGISTRY`, so copy
+Registers the lexicon matcher and the scanners in `compliance.checker.functions.REGISTRY`, so copy
 rules can say ``find lexicon("ad_law", text)`` or ``require width(text) <= 18``. Imported by
 the engine before rules are checked; nothing heavy happens at import (the matcher and jieba
 load on first use).
@@ -18,8 +18,8 @@ from typing import Any
 
 from compliance.analyzer import scanners
 from compliance.analyzer.hits import Hit
-from compliance.functions import Function, SignatureError, register
-from compliance.types import BOOL, HIT, INT, STR, Type, assignable, list_of, set_of
+from compliance.checker.functions import Function, SignatureError, register
+from compliance.checker.types import BOOL, HIT, INT, STR, Type, assignable, list_of, set_of
 
 HITS = list_of(HIT)
 _local = threading.local()
@@ -154,7 +154,7 @@ def _lexicon_type(args: list[Type]) -> Type:
 
 
 def _validate_lexicon(values: list[Any]) -> str | None:
-    from compliance.functions import CHECK_CONTEXT
+    from compliance.checker.functions import CHECK_CONTEXT
 
     names = sorted({*known_lexicons(), *CHECK_CONTEXT.get().get("lexicons", ())})
     if values and isinstance(values[0], str) and values[0] not in names:
@@ -189,7 +189,7 @@ def _as_tuple(impl: Any) -> Any:
 
 
 def _fixed(params: tuple[Type, ...], returns: Type) -> Any:
-    from compliance.functions import _fixed as fixed
+    from compliance.checker.functions import _fixed as fixed
 
     return fixed(params, returns)
 

@@ -220,7 +220,7 @@ _HIT_PRIMITIVES = frozenset({
 def _primitive_calls(text: str) -> list[tuple[str, Any]]:
     """Every registered analyzer primitive that returns hits, called on text."""
     from compliance.analyzer import primitives
-    from compliance.functions import REGISTRY
+    from compliance.checker.functions import REGISTRY
 
     calls: list[tuple[str, Any]] = []
     for name in sorted(_HIT_PRIMITIVES):
@@ -244,7 +244,7 @@ def _primitive_calls(text: str) -> list[tuple[str, Any]]:
 def test_every_registered_hit_primitive_is_fuzzed() -> None:
     """A new primitive returning hits must be added to `_HIT_PRIMITIVES` (and so be fuzzed)."""
     import compliance.analyzer.primitives  # noqa: F401 - registers them
-    from compliance.functions import REGISTRY
+    from compliance.checker.functions import REGISTRY
 
     returning_hits = {name for name, fn in REGISTRY.items() if fn.signature.endswith("-> list[hit]")}
     assert returning_hits == _HIT_PRIMITIVES

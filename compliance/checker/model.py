@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compliance.grammar import ast
-from compliance.types import Type
+from compliance.checker.types import Type
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,9 @@ from compliance.grammar import ast
 from compliance.errors import Diagnostic, RulesError, did_you_mean, source_line
 from compliance.evaluator import Env, evaluate, format_value, is_constant
 from compliance.findings import CATEGORIES
-from compliance.functions import REGISTRY, SignatureError, pattern_problem
-from compliance.model import CheckedPack, CheckedRule, FactField, FactSchema, FrequencySpec, Param
-from compliance.types import (
+from compliance.checker.functions import REGISTRY, SignatureError, pattern_problem
+from compliance.checker.model import CheckedPack, CheckedRule, FactField, FactSchema, FrequencySpec, Param
+from compliance.checker.types import (
     ANY,
     BOOL,
     COLLECTION_NAMES,
@@ -374,7 +374,7 @@ def _coerce_param(value: Any, want: Type | None) -> Any:
         return value
     from pydantic import TypeAdapter
 
-    from compliance.types import python_type
+    from compliance.checker.types import python_type
 
     return TypeAdapter(python_type(want)).validate_python(value)
 

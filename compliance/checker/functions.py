@@ -22,7 +22,7 @@ import regex
 
 from zoneinfo import ZoneInfo
 
-from compliance.types import (
+from compliance.checker.types import (
     BOOL,
     DATE,
     DATETIME,
