@@ -111,7 +111,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def cmd_rule(args: argparse.Namespace) -> int:
     """Explain one rule: what it checks, why, its examples and its source."""
-    from compliance.evaluator import render
+    from compliance.compiler.evaluator import render
 
     engine = _engine(args)
     try:

@@ -51,7 +51,7 @@ def lexicon_functions(base: Callable[[], Any], names: frozenset[str] | None,
     Args:
         base: returns the engine's matcher (built-in lexicons, plus the extra ones); called
             on the first lint, not here, so that building an engine stays quick.
-        names: the lexicons the pack's rules name (`compliance.compiler.lexicon_names`); the
+        names: the lexicons the pack's rules name (`compliance.compiler.codegen.lexicon_names`); the
             pack matches only those (`Matcher.restricted`). None: every lexicon of ``base``.
         allowed_words: hits inside an occurrence of one of these words are dropped.
     """

@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from compliance import cache
-from compliance.compiler import COMPILER_VERSION, CompiledSource, compile_source, generate, lexicon_names
+from compliance.compiler import pack_cache as cache
+from compliance.compiler.codegen import COMPILER_VERSION, CompiledSource, compile_source, generate, lexicon_names
 from compliance.errors import EvaluationError, FactError, UnknownChannelError, did_you_mean
-from compliance.evaluator import Env, explain
+from compliance.compiler.evaluator import Env, explain
 from compliance.facts import Validator, aware, build_validator, check_columns
 from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import Finding
 from compliance.grammar.source import GRAMMAR_PATH, read_source
 from compliance.checker.model import CheckedPack, CheckedRule
-from compliance.program import Program
+from compliance.compiler.program import Program
 
 if TYPE_CHECKING:  # pragma: no cover
     from compliance.lint import LintReport
@@ -127,7 +127,7 @@ class Engine:
         paths: extra rule files or directories of ``*.rules`` files. A user pack may
             ``extends`` a built-in pack and set ``channel "jd.sms"`` to take its place.
         params: parameter values by pack name, e.g. ``{"jd.sms": {"allowed_hours": ...}}``.
-        use_cache: keep compiled packs in the on-disk cache (see `compliance.cache`).
+        use_cache: keep compiled packs in the on-disk cache (see `compliance.compiler.pack_cache`).
         builtins: load the built-in packs (default True).
         lexicons: extra `compliance.analyzer.lexicon.Lexicon`s (e.g. banned words from
             configuration); one named like a built-in lexicon adds its entries to it, others
@@ -453,7 +453,7 @@ class Engine:
 
     def caps(self, channel: str | None = None) -> list[Any]:
         """Ledger caps of the frequency rules of one channel's pack, or of every channel."""
-        from compliance.caps import caps_of
+        from compliance.compiler.rule_caps import caps_of
 
         if channel is not None:
             return caps_of([self.program(channel).pack])
@@ -583,7 +583,7 @@ class Engine:
     def _audience_table(self, program: Program, rows: Any, context: dict[str, Any], coerce: bool) -> Any:
         import pyarrow as pa
 
-        from compliance.vectorize import evaluate_table, to_arrow_table
+        from compliance.compiler.vectorize import evaluate_table, to_arrow_table
 
         table = to_arrow_table(rows)
         columns = {}

@@ -19,7 +19,7 @@ from compliance.analyzer.scanners.length import split_message
 from compliance.errors import EvaluationError, FactError
 from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import SEVERITY_RANK, Finding
-from compliance.program import Program
+from compliance.compiler.program import Program
 
 #: Largest message `Engine.lint` scans, in characters over all text fields (the default of
 #: ``Engine.max_message_chars``). Lint time and memory grow linearly with the text and with
@@ -250,7 +250,7 @@ def _constant_message(template: Any) -> str | None:
     if template is None:
         return None
     from compliance.grammar import ast
-    from compliance.evaluator import format_plain
+    from compliance.compiler.evaluator import format_plain
 
     pieces = []
     for part in template.parts:

@@ -705,7 +705,7 @@ def _vector_eligibility(program: Any, table: "pa.Table", paths: frozenset[tuple[
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from compliance.vectorize import evaluate_table
+    from compliance.compiler.vectorize import evaluate_table
 
     n = table.num_rows
     ok = pa.array([True] * n, pa.bool_())
@@ -782,7 +782,7 @@ def eligibility(df: "DataFrame", channel: str, *, columns: Mapping[str, str] | N
     explanation), ``grants`` (JSON text of the grants dict, keys sorted) and ``problem``
     (the `FactError` / `EvaluationError` message when the row's facts do not fit, the other
     three then null). The rules run vectorized over each Arrow batch
-    (`compliance.vectorize`); the rows that fail a rule, or have a null fact, are decided
+    (`compliance.compiler.vectorize`); the rows that fail a rule, or have a null fact, are decided
     again one by one by `Engine.eligibility` for their findings and explanations.
     """
     _require_pyspark()

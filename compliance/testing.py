@@ -14,7 +14,7 @@ from typing import Any
 
 from compliance.grammar import ast
 from compliance.engine import Engine
-from compliance.evaluator import Env, evaluate
+from compliance.compiler.evaluator import Env, evaluate
 from compliance.checker.model import CheckedPack, CheckedRule
 
 #: Rule kinds whose examples this runner evaluates from facts.
@@ -103,7 +103,7 @@ def _run_frequency(pack: CheckedPack, rule: CheckedRule, example: ast.Example) -
     """
     import datetime as dt
 
-    from compliance.caps import cap_of
+    from compliance.compiler.rule_caps import cap_of
     from compliance.frequency import Ledger, Send
 
     values = {".".join(a.target): evaluate(a.value, Env({})) for a in example.facts or ()}

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from compliance.grammar import ast
 from compliance.checker.checker import check_files
-from compliance.compiler import compile_source, generate
-from compliance.evaluator import Env, evaluate, render
+from compliance.compiler.codegen import compile_source, generate
+from compliance.compiler.evaluator import Env, evaluate, render
 from compliance.grammar.parser import parse_text
-from compliance.program import Program
+from compliance.compiler.program import Program
 
 P = ast.NOWHERE
 SCHEMA = "fact f { a: int, b: int, x: float, y: float, s: str, t: str, flag: bool }"

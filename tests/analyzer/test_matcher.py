@@ -225,7 +225,7 @@ def test_restricted_matcher_is_built_once_and_ignores_unknown_names(matcher: Mat
 
 def test_engine_pack_matches_only_the_lexicons_its_rules_name() -> None:
     from compliance import Engine
-    from compliance.compiler import lexicon_names
+    from compliance.compiler.codegen import lexicon_names
 
     engine = Engine()
     assert lexicon_names(engine.program("jd.sms").pack) == {
@@ -244,7 +244,7 @@ def test_every_lexicon_the_generated_code_reads_is_in_the_packs_matcher(tmp_path
     import re
 
     from compliance import Engine
-    from compliance.compiler import lexicon_names
+    from compliance.compiler.codegen import lexicon_names
 
     rules = tmp_path / "extra.rules"
     rules.write_text(

@@ -18,10 +18,10 @@ import atheris
 with atheris.instrument_imports():
     import compliance.analyzer.primitives  # noqa: F401 - registers the analyzer functions
     from compliance.checker.checker import check_files
-    from compliance.compiler import compile_source, generate
+    from compliance.compiler.codegen import compile_source, generate
     from compliance.errors import ComplianceError, RulesError
     from compliance.grammar.parser import parse_text
-    from compliance.program import Program
+    from compliance.compiler.program import Program
 
 FILE = "atheris.rules"
 

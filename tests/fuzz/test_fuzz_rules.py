@@ -28,13 +28,13 @@ from hypothesis import strategies as st
 
 import compliance.analyzer.primitives  # noqa: F401 - registers the analyzer functions
 from compliance.checker.checker import check_files
-from compliance.compiler import compile_source, generate
+from compliance.compiler.codegen import compile_source, generate
 from compliance.engine import builtin_rule_files
 from compliance.errors import ComplianceError, RulesError
-from compliance.evaluator import Env, evaluate
+from compliance.compiler.evaluator import Env, evaluate
 from compliance.grammar.parser import parse_text, read_source
 from compliance.checker.model import CheckedPack
-from compliance.program import Program
+from compliance.compiler.program import Program
 from fuzz.budget import fuzz_settings, require_atheris
 
 pytestmark = pytest.mark.fuzz
