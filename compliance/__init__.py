@@ -18,7 +18,7 @@ _LAZY = {
     "EligibilityDecision": ("compliance.engine", "EligibilityDecision"),
     "AudienceResult": ("compliance.engine", "AudienceResult"),
     "ScheduleDecision": ("compliance.engine", "ScheduleDecision"),
-    "LintReport": ("compliance.lint", "LintReport"),
+    "LintReport": ("compliance.analyzer.lint", "LintReport"),
     "Send": ("compliance.frequency", "Send"),
     "Ledger": ("compliance.frequency", "Ledger"),
     "Decision": ("compliance.frequency", "Decision"),
@@ -37,7 +37,7 @@ __all__ = sorted(_LAZY) + ["__version__"]
 if TYPE_CHECKING:  # pragma: no cover
     from compliance.engine import AudienceResult, EligibilityDecision, Engine, ScheduleDecision  # noqa: F401
     from compliance.frequency import Decision, Ledger, LedgerError, Send  # noqa: F401
-    from compliance.lint import LintReport  # noqa: F401
+    from compliance.analyzer.lint import LintReport  # noqa: F401
     from compliance.errors import (  # noqa: F401
         ComplianceError,
         EvaluationError,

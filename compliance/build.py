@@ -29,8 +29,8 @@ HOT_PATH: tuple[str, ...] = (
     "compliance.analyzer.scanners.punctuation",
     "compliance.analyzer.scanners.symbols",
     "compliance.analyzer.scanners.template",
-    "compliance.custom_lexicons",
-    "compliance.lint",
+    "compliance.analyzer.custom_lexicons",
+    "compliance.analyzer.lint",
 )
 
 

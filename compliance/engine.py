@@ -30,7 +30,7 @@ from compliance.checker.model import CheckedPack, CheckedRule
 from compliance.compiler.program import Program
 
 if TYPE_CHECKING:  # pragma: no cover
-    from compliance.lint import LintReport
+    from compliance.analyzer.lint import LintReport
 
 BUILTIN_RULES = Path(__file__).parent / "rules"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -107,10 +107,10 @@ _lint: Any = None
 
 
 def _lint_module() -> Any:
-    """`compliance.lint`, imported on the first lint (not at `import compliance`: start-up)."""
+    """`compliance.analyzer.lint`, imported on the first lint (not at `import compliance`: start-up)."""
     global _lint
     if _lint is None:
-        import compliance.lint as module
+        import compliance.analyzer.lint as module
 
         _lint = module
     return _lint
@@ -134,7 +134,7 @@ class Engine:
             can be named by user rules (``lexicon("brand_terms", text)``).
         allowed_words: words whose occurrences no lexicon hit may lie inside.
         max_message_chars: the largest message `lint` scans, in characters over all its text
-            fields (default `compliance.lint.MAX_MESSAGE_CHARS`, 1,000,000). A longer message
+            fields (default `compliance.analyzer.lint.MAX_MESSAGE_CHARS`, 1,000,000). A longer message
             is denied unscanned by one ``message-too-large`` finding.
 
     Raises `RulesSyntaxError` (file:line:col) for a rules file that is not UTF-8 text, and
@@ -160,7 +160,7 @@ class Engine:
         self._allowed_words = tuple(allowed_words)
         build = self._build(sources, use_cache)
         self.packs: dict[str, CheckedPack] = build["packs"]
-        from compliance.custom_lexicons import lexicon_functions
+        from compliance.analyzer.custom_lexicons import lexicon_functions
 
         base = self._matcher
         self.programs: dict[str, Program] = {
@@ -184,7 +184,7 @@ class Engine:
         if matcher is None:
             if self._extra_lexicons:
                 from compliance.analyzer.matcher import Matcher
-                from compliance.custom_lexicons import merged_lexicons
+                from compliance.analyzer.custom_lexicons import merged_lexicons
 
                 with self._matcher_lock:
                     matcher = self._own_matcher
@@ -359,7 +359,7 @@ class Engine:
                 with signature and opt-out (JD-SMS-10 applies, JD-SMS-26 does not).
             max_chars: the largest message scanned, in characters over all text fields
                 (default: the engine's ``max_message_chars``, else
-                `compliance.lint.MAX_MESSAGE_CHARS`, 1,000,000). A longer message is not
+                `compliance.analyzer.lint.MAX_MESSAGE_CHARS`, 1,000,000). A longer message is not
                 scanned: the report denies it with one ``message-too-large`` finding.
 
         Returns a `LintReport`: ``report.ok``, ``report.findings`` (spans point into each

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame
 
     from compliance.engine import Engine
-    from compliance.lint import LintReport
+    from compliance.analyzer.lint import LintReport
 
 __all__ = ["AUDIENCE_COLUMNS", "ELIGIBILITY_COLUMNS", "FINDING_COLUMNS", "REPLAY_COLUMNS", "SEND_FIELDS",
            "VERDICT_COLUMNS", "audience", "audit", "eligibility", "replay", "verdicts"]

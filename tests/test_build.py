@@ -99,7 +99,7 @@ def _wheel(tmp_path: Path, name: str, files: list[str], *, purelib: bool) -> Pat
 
 
 def test_a_pure_wheel_passes_only_without_extensions(tmp_path: Path) -> None:
-    good = _wheel(tmp_path, "compliance-0.1.0-py3-none-any.whl", ["compliance/lint.py"], purelib=True)
+    good = _wheel(tmp_path, "compliance-0.1.0-py3-none-any.whl", ["compliance/analyzer/lint.py"], purelib=True)
     assert build.wheel_problems(good, compiled=False) == []
     (tmp_path / "bad").mkdir()
     bad = _wheel(tmp_path / "bad", "compliance-0.1.0-py3-none-any.whl",

@@ -12,7 +12,7 @@ import pytest
 from compliance.analyzer.hits import Hit
 from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import Finding
-from compliance.lint import LintReport
+from compliance.analyzer.lint import LintReport
 
 
 @pytest.mark.parametrize("cls", [Hit, Finding, LintReport])

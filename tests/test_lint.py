@@ -18,7 +18,7 @@ import pytest
 
 from compliance import Engine
 from compliance.findings import CATEGORIES, Finding
-from compliance.lint import LintReport
+from compliance.analyzer.lint import LintReport
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 CHANNEL = "jd.sms"

@@ -35,7 +35,7 @@ from compliance.findings import Finding
 from compliance.io.copyfiles import SUPPORTED_EXTENSIONS, CopyFile, CopyMessage, parse_copy_text, read_copy_file
 from compliance.io.fixes import Edit, FixRequest, fix_copy_file
 from compliance.io.suppression import UnusedSuppression, apply_suppressions, code_matches
-from compliance.lint import UNSUPPRESSIBLE
+from compliance.analyzer.lint import UNSUPPRESSIBLE
 from compliance.output.located import LocatedFinding, MessageRef, RuleInfo, locate
 
 if TYPE_CHECKING:

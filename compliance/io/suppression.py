@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from compliance import recache
-from compliance.lint import UNSUPPRESSIBLE
+from compliance.analyzer.lint import UNSUPPRESSIBLE
 
 if TYPE_CHECKING:
     from compliance.findings import Finding

@@ -26,7 +26,7 @@ with atheris.instrument_imports(include=["compliance"]):
     import compliance.analyzer.matcher
     import compliance.analyzer.primitives
     import compliance.analyzer.scanners
-    import compliance.lint  # noqa: F401
+    import compliance.analyzer.lint  # noqa: F401
     from compliance.analyzer.normalize import normalize
     from compliance.engine import Engine
     from compliance.errors import ComplianceError, FactError

@@ -2,7 +2,7 @@
 
 Decisions (see docs/RELIABILITY.md):
 
-* a message longer than ``max_chars`` (default `compliance.lint.MAX_MESSAGE_CHARS`, 1,000,000
+* a message longer than ``max_chars`` (default `compliance.analyzer.lint.MAX_MESSAGE_CHARS`, 1,000,000
   characters over all text fields) is denied by one ``message-too-large`` finding without being
   scanned: fail closed, never passed;
 * up to that size every message is scanned; time and memory are linear in the text and in the
@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from compliance.errors import FactError
-from compliance.lint import MAX_MESSAGE_CHARS, MESSAGE_TOO_LARGE
+from compliance.analyzer.lint import MAX_MESSAGE_CHARS, MESSAGE_TOO_LARGE
 from fuzz.test_fuzz_text import check_report
 
 pytestmark = pytest.mark.hostile

@@ -13,13 +13,15 @@ import unicodedata
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from compliance.analyzer.scanners.length import split_message
 from compliance.errors import EvaluationError, FactError
 from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import SEVERITY_RANK, Finding
-from compliance.compiler.program import Program
+
+if TYPE_CHECKING:  # the lint pipeline runs a compiled program; it does not import the compiler
+    from compliance.compiler.program import Program
 
 #: Largest message `Engine.lint` scans, in characters over all text fields (the default of
 #: ``Engine.max_message_chars``). Lint time and memory grow linearly with the text and with
