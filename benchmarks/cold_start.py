@@ -8,7 +8,7 @@ shuffled order) so that a busy machine slows them alike:
 
 * ``python -c pass``: the interpreter's own start, the baseline;
 * ``lint warm``: ``compliance lint --channel jd.sms FILE`` with the on-disk cache
-  (`compliance.compiler.pack_cache`, ``COMPLIANCE_CACHE_DIR``) already holding the compiled packs, fold
+  (`compliance.diskcache`, ``COMPLIANCE_CACHE_DIR``) already holding the compiled packs, fold
   tables and lexicons — every run of a pre-commit hook after the first;
 * ``lint cold``: the same with ``COMPLIANCE_CACHE_DIR`` pointing at a new, empty directory —
   the very first run: every pack parsed, checked and compiled, the tables and lexicons built,

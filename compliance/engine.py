@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from compliance.compiler import pack_cache as cache
+from compliance import diskcache as cache
 from compliance.compiler.codegen import COMPILER_VERSION, CompiledSource, compile_source, generate, lexicon_names
 from compliance.errors import EvaluationError, FactError, UnknownChannelError, did_you_mean
 from compliance.compiler.evaluator import Env, explain
@@ -127,7 +127,7 @@ class Engine:
         paths: extra rule files or directories of ``*.rules`` files. A user pack may
             ``extends`` a built-in pack and set ``channel "jd.sms"`` to take its place.
         params: parameter values by pack name, e.g. ``{"jd.sms": {"allowed_hours": ...}}``.
-        use_cache: keep compiled packs in the on-disk cache (see `compliance.compiler.pack_cache`).
+        use_cache: keep compiled packs in the on-disk cache (see `compliance.diskcache`).
         builtins: load the built-in packs (default True).
         lexicons: extra `compliance.analyzer.lexicon.Lexicon`s (e.g. banned words from
             configuration); one named like a built-in lexicon adds its entries to it, others

@@ -4,13 +4,13 @@
 to the C engine (``_sre.compile``). For the few hundred patterns a lint compiles at import —
 the normalizer's character tables, the scanners' cue words, the lexicons' patterns — that
 Python half costs about a third of a short `compliance lint` run (issue 13). `compile` keeps
-the generated code of every pattern it compiled in the on-disk cache (`compliance.compiler.pack_cache`) and,
+the generated code of every pattern it compiled in the on-disk cache (`compliance.diskcache`) and,
 in the next process, passes it straight to ``_sre.compile``: the same pattern object `re`
 would build, without the parsing.
 
 Never trusted, never fatal:
 
-* the entry lives under `compliance.compiler.pack_cache`'s rules (a SHA-256 digest, the key it was built for,
+* the entry lives under `compliance.diskcache`'s rules (a SHA-256 digest, the key it was built for,
   a file owned by this user and writable by no one else; a damaged entry is deleted and
   rebuilt); its key names the interpreter (``sys.version``) and the regex engine
   (``_sre.MAGIC``, ``_sre.CODESIZE``), so code is never handed to another engine;
@@ -96,7 +96,7 @@ def _generate(pattern: str, flags: int) -> _Entry:
 
 
 def _key() -> str:
-    from compliance.compiler import pack_cache as cache
+    from compliance import diskcache as cache
 
     return cache.cache_key("regex-code-1", str(_sre.MAGIC), str(_sre.CODESIZE))
 
@@ -121,7 +121,7 @@ def _load() -> dict[tuple[str, int], _Entry]:
     if entries is None:
         with _lock:
             if _entries is None:
-                from compliance.compiler import pack_cache as cache
+                from compliance import diskcache as cache
 
                 _directory = cache.cache_dir()
                 loaded = cache.load_object(_key(), _valid) if _directory is not None else None
@@ -139,7 +139,7 @@ def _register_save() -> None:
 
 def save() -> None:
     """Store the patterns compiled since the entry was read (run at exit; never raises)."""
-    from compliance.compiler import pack_cache as cache
+    from compliance import diskcache as cache
 
     with _lock:
         if not _added or _entries is None or _directory is None or cache.cache_dir() != _directory:

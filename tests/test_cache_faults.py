@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.compiler import pack_cache as cache
+from compliance import diskcache as cache
 from compliance.engine import Engine
 
 pytestmark = pytest.mark.fault
@@ -149,7 +149,7 @@ def test_a_damaged_cache_file_is_detected_and_rebuilt(
     path = cached_file(cache_home)
     key = path.stem
     CORRUPTIONS[damage](path)
-    with caplog.at_level(logging.WARNING, logger="compliance.compiler.pack_cache"):
+    with caplog.at_level(logging.WARNING, logger="compliance.diskcache"):
         assert cache.load(key) is None
     assert "compliance cache" in caplog.text
     engine = Engine()  # never a crash …
@@ -218,7 +218,7 @@ def read_only_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def test_a_read_only_cache_directory(read_only_cache: Path, reference: tuple[object, ...],
                                      caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="compliance.compiler.pack_cache"):
+    with caplog.at_level(logging.WARNING, logger="compliance.diskcache"):
         assert fingerprint(Engine()) == reference
     assert "could not write" in caplog.text
     assert list(read_only_cache.iterdir()) == []
@@ -239,7 +239,7 @@ def test_a_full_disk_while_writing(cache_home: Path, monkeypatch: pytest.MonkeyP
         return fd, name
 
     monkeypatch.setattr(cache.tempfile, "mkstemp", mkstemp_on_a_full_disk)
-    with caplog.at_level(logging.WARNING, logger="compliance.compiler.pack_cache"):
+    with caplog.at_level(logging.WARNING, logger="compliance.diskcache"):
         assert fingerprint(Engine()) == reference
     assert "No space left" in caplog.text
     assert list(cache_home.iterdir()) == []  # no half-written file, no temporary left behind

@@ -70,7 +70,7 @@ def test_generated_code_has_no_builtins_to_escape_with(engine: Engine) -> None:
 
 
 def test_compile_cache_round_trip_and_corruption(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from compliance.compiler import pack_cache as cache
+    from compliance import diskcache as cache
 
     monkeypatch.setenv("COMPLIANCE_CACHE_DIR", str(tmp_path / "cache"))
     first = Engine()

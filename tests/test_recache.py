@@ -1,5 +1,5 @@
 """`compliance.recache`: patterns compiled from cached compiler output are the patterns `re`
-builds; the cache entry follows `compliance.compiler.pack_cache`'s rules (a damaged entry is rebuilt, code the
+builds; the cache entry follows `compliance.diskcache`'s rules (a damaged entry is rebuilt, code the
 engine refuses is compiled afresh), and bad patterns still raise `re.error`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from compliance import recache
-from compliance.compiler import pack_cache as cache
+from compliance import diskcache as cache
 from compliance.analyzer import normalize
 
 PATTERNS = [

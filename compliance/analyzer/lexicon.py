@@ -646,7 +646,7 @@ def builtin_lexicon_paths() -> dict[str, Path]:
 def _builtin_key(paths: dict[str, Path]) -> str | None:
     """The cache key of the built-in lexicons: every lexicon file, the code that builds and
     self-tests them (this module, the matcher, the normalizer). None if one cannot be read."""
-    from compliance.compiler import pack_cache as cache
+    from compliance import diskcache as cache
     from compliance.analyzer import matcher, normalize
 
     try:
@@ -670,10 +670,10 @@ def _valid_builtin(stems: tuple[str, ...]) -> Callable[[object], bool]:
 
 @functools.cache
 def _builtin() -> tuple[tuple[str, Lexicon], ...]:
-    """The built-in lexicons, from the on-disk cache (`compliance.compiler.pack_cache`: the same digest, key
+    """The built-in lexicons, from the on-disk cache (`compliance.diskcache`: the same digest, key
     and trust rules as the compiled packs) when it holds this version of them, else loaded,
     validated and self-tested from their files (~90 ms) and stored."""
-    from compliance.compiler import pack_cache as cache
+    from compliance import diskcache as cache
 
     paths = builtin_lexicon_paths()
     key = _builtin_key(paths)

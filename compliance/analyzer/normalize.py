@@ -216,7 +216,7 @@ def _tables_key() -> str:
     """The cache key of the tables: everything they are derived from — this module's code and
     data (its file), the Unicode database, OpenCC's installed files — so a changed input is a
     new key."""
-    from compliance.compiler import pack_cache as cache
+    from compliance import diskcache as cache
 
     source = Path(__file__).read_bytes()
     return cache.cache_key("normalize-tables-2", source, unicodedata.unidata_version, _opencc_identity())
@@ -241,9 +241,9 @@ def _opencc_identity() -> str:
 
 
 def _load_tables() -> _Tables:
-    """The tables from the on-disk cache (`compliance.compiler.pack_cache`: same trust and integrity rules
+    """The tables from the on-disk cache (`compliance.diskcache`: same trust and integrity rules
     as the compiled packs), else built and stored (~0.2 s to build, ~25 ms to load)."""
-    from compliance.compiler import pack_cache as cache
+    from compliance import diskcache as cache
 
     try:
         key = _tables_key()

@@ -1,4 +1,4 @@
 """Compiler: takes a checked model (`compliance.checker`), gives a program (generated Python).
 
-Code generation, the program, the reference evaluator, vectorized evaluation, the frequency-rule caps bridge and the compiled-pack cache.
+Codegen, program, reference evaluator, vectorized evaluation, the frequency-rules→caps bridge.
 """

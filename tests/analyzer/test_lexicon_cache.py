@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.compiler import pack_cache as cache
+from compliance import diskcache as cache
 from compliance.analyzer import lexicon
 
 pytestmark = pytest.mark.fault

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.compiler import pack_cache as cache
+from compliance import diskcache as cache
 from compliance.analyzer import normalize
 
 pytestmark = pytest.mark.fault
@@ -84,7 +84,7 @@ def test_a_damaged_entry_is_rebuilt_and_healed(cache_dir: Path, monkeypatch: pyt
         cache.store_object("0" * 64, {"not": "tables"})
         data = bytearray((cache_dir / f"{'0' * 64}.bin").read_bytes())
     path.write_bytes(bytes(data))
-    with caplog.at_level(logging.WARNING, logger="compliance.compiler.pack_cache"):
+    with caplog.at_level(logging.WARNING, logger="compliance.diskcache"):
         tables = fresh_tables(monkeypatch)
     assert tables_fingerprint(tables) == reference
     assert [r for r in caplog.records if "rebuilding" in r.getMessage() and str(path) in r.getMessage()]
