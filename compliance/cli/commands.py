@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from compliance.cli.decisions import print_decision as _print_decision
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -165,15 +167,6 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
     return EXIT_CLEAN if decision.eligible else EXIT_FINDINGS
 
 
-def _print_decision(decision: Any, label: str = "") -> None:
-    verdict = "eligible" if decision.eligible else "NOT eligible"
-    print(f"{label}{decision.channel}: {verdict}" + (f"  grants {decision.grants}" if decision.grants else ""))
-    for finding in decision.unmet:
-        print(f"  {finding.rule} ({finding.ref}) [{finding.severity}] {finding.message}")
-        for line in finding.explanation:
-            print(f"      because {line}")
-
-
 def _read_json(path: str) -> Any:
     from compliance.errors import ComplianceError
 
@@ -188,7 +181,7 @@ def _read_json(path: str) -> Any:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the bundled examples end to end."""
-    from compliance.demo import run_demo
+    from compliance.cli.demo import run_demo
 
     return run_demo()
 
@@ -566,7 +559,7 @@ def _names_builtin_command(argv: Sequence[str]) -> bool:
 OPTIONAL_COMMAND_MODULES: tuple[str, ...] = (
     "compliance.audit.command",
     "compliance.server.command",
-    "compliance.replay",
+    "compliance.cli.replay",
 )
 
 

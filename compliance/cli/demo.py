@@ -18,7 +18,7 @@ def _section(title: str) -> None:
 
 def run_demo() -> int:
     """Run every demo step; returns 0 when each step behaved as documented."""
-    from compliance.cli import _print_decision
+    from compliance.cli.decisions import print_decision as _print_decision
     from compliance.engine import Engine
     from compliance.errors import RulesError
 
