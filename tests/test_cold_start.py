@@ -120,7 +120,7 @@ def test_lint_does_not_import_the_other_commands_or_formats(tmp_path: Path, copy
     loaded_modules(args, tmp_path / "cache")
     warm = loaded_modules(args, tmp_path / "cache")
     assert "compliance.output.text" in warm and "compliance._config_model" not in warm
-    unneeded = {"compliance.audit.command", "compliance.server.command", "compliance.cli.replay",
+    unneeded = {"compliance.audit.command", "compliance.server.command", "compliance.cli.replay_command",
                 "compliance.output.junit", "compliance.output.sarif", "compliance.output.github",
                 "importlib.metadata"}  # (the fold tables' key names OpenCC without it)
     assert warm & unneeded == set()

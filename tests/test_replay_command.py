@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.cli import replay as command
+from compliance.cli import replay_command as command
 
 ROWS = [
     {"channel": "jd.sms", "message_class": "marketing", "merchant": m, "recipient": "13800000000", "at": at, "id": i}

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from compliance.cli import replay as command
+from compliance.cli import replay_command as command
 from compliance.frequency.plan import Planner
 from compliance.frequency.replay import judge
 from compliance.frequency.send import Send

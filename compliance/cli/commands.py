@@ -559,7 +559,7 @@ def _names_builtin_command(argv: Sequence[str]) -> bool:
 OPTIONAL_COMMAND_MODULES: tuple[str, ...] = (
     "compliance.audit.command",
     "compliance.server.command",
-    "compliance.cli.replay",
+    "compliance.cli.replay_command",
 )
 
 
