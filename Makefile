@@ -108,8 +108,10 @@ demo: $(CORE_STAMP)
 # The whole suite on the Python source, then again on the platform wheel installed in its
 # own venv (same tests, the services left out). `pytest` of that venv, not `python -m pytest`:
 # the latter would put the source directory first on sys.path, ahead of the installed package
-# (tests/test_build.py checks that the run imported the wheel, compiled).
+# (tests/test_build.py checks that the run imported the wheel, compiled). `lint-imports`
+# first: the layer contract of docs/architecture.md (pyproject.toml [tool.importlinter]).
 test: $(STAMP) redis chromium java
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 	@$(MAKE) --no-print-directory test-wheel
 

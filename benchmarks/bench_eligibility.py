@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from compliance.compiler.evaluator import Env, evaluate
+from compliance.checker.evaluator import Env, evaluate
 from compliance.checker.functions import months_between
 
 from conftest import RESULTS, record

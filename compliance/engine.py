@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from compliance import diskcache as cache
 from compliance.compiler.codegen import COMPILER_VERSION, CompiledSource, compile_source, generate, lexicon_names
 from compliance.errors import EvaluationError, FactError, UnknownChannelError, did_you_mean
-from compliance.compiler.evaluator import Env, explain
+from compliance.checker.evaluator import Env, explain
 from compliance.facts import Validator, aware, build_validator, check_columns
 from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import Finding

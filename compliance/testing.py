@@ -14,7 +14,7 @@ from typing import Any
 
 from compliance.grammar import ast
 from compliance.engine import Engine
-from compliance.compiler.evaluator import Env, evaluate
+from compliance.checker.evaluator import Env, evaluate
 from compliance.checker.model import CheckedPack, CheckedRule
 
 #: Rule kinds whose examples this runner evaluates from facts.

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from compliance.grammar import ast
 from compliance.checker.checker import check_files
 from compliance.compiler.codegen import compile_source, generate
-from compliance.compiler.evaluator import Env, evaluate, render
+from compliance.checker.evaluator import Env, evaluate, render
 from compliance.grammar.parser import parse_text
 from compliance.compiler.program import Program
 

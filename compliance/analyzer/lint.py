@@ -252,7 +252,7 @@ def _constant_message(template: Any) -> str | None:
     if template is None:
         return None
     from compliance.grammar import ast
-    from compliance.compiler.evaluator import format_plain
+    from compliance.checker.evaluator import format_plain
 
     pieces = []
     for part in template.parts:

@@ -1,4 +1,4 @@
 """Checker: takes the AST of a rules file (`compliance.grammar`), gives a checked model.
 
-Types, the built-in functions and their signatures, the checked model, and the checker itself.
+Types, built-in functions, the checked model, the checker, and the reference evaluator it runs examples with.
 """

@@ -18,7 +18,7 @@ import regex
 
 from compliance.grammar import ast
 from compliance.errors import Diagnostic, RulesError, did_you_mean, source_line
-from compliance.compiler.evaluator import Env, evaluate, format_value, is_constant
+from compliance.checker.evaluator import Env, evaluate, format_value, is_constant
 from compliance.findings import CATEGORIES
 from compliance.checker.functions import REGISTRY, SignatureError, pattern_problem
 from compliance.checker.model import CheckedPack, CheckedRule, FactField, FactSchema, FrequencySpec, Param
@@ -1107,7 +1107,7 @@ def _atom_implies(b: ast.Expr, a: ast.Expr) -> bool:
     _, op_a, va = ia
     try:
         if op_b == "==":
-            from compliance.compiler.evaluator import apply_binary
+            from compliance.checker.evaluator import apply_binary
 
             return bool(apply_binary(op_a, vb, va))
         if op_a in (">", ">=") and op_b in (">", ">="):

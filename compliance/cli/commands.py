@@ -113,7 +113,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def cmd_rule(args: argparse.Namespace) -> int:
     """Explain one rule: what it checks, why, its examples and its source."""
-    from compliance.compiler.evaluator import render
+    from compliance.checker.evaluator import render
 
     engine = _engine(args)
     try:

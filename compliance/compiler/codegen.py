@@ -21,7 +21,7 @@ from typing import Any
 from compliance.grammar import ast
 from compliance.errors import ComplianceError
 from compliance.checker.checker import HIT_FIELDS
-from compliance.compiler.evaluator import format_plain
+from compliance.checker.evaluator import format_plain
 from compliance.checker.functions import REGISTRY
 from compliance.checker.model import CheckedPack, CheckedRule
 from compliance.checker.types import STR

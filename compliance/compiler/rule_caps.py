@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from compliance.grammar import ast
-from compliance.compiler.evaluator import format_plain
+from compliance.checker.evaluator import format_plain
 from compliance.checker.model import CheckedPack, CheckedRule
 
 DEFAULT_TZ = "Asia/Shanghai"

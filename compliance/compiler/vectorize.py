@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compliance.grammar import ast
-from compliance.compiler.evaluator import apply_binary
+from compliance.checker.evaluator import apply_binary
 from compliance.checker.functions import REGISTRY
 
 _COMPARE = {"==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal", ">": "greater",

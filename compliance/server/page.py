@@ -110,7 +110,7 @@ def rule_detail(engine: Any, rule_id: str) -> dict[str, Any]:
 
     Raises KeyError (with a did-you-mean) for an unknown rule.
     """
-    from compliance.compiler.evaluator import render
+    from compliance.checker.evaluator import render
 
     pack, rule = engine.rule(rule_id)
     condition = rule.require if rule.require is not None else rule.select

@@ -31,7 +31,7 @@ from compliance.checker.checker import check_files
 from compliance.compiler.codegen import compile_source, generate
 from compliance.engine import builtin_rule_files
 from compliance.errors import ComplianceError, RulesError
-from compliance.compiler.evaluator import Env, evaluate
+from compliance.checker.evaluator import Env, evaluate
 from compliance.grammar.parser import parse_text, read_source
 from compliance.checker.model import CheckedPack
 from compliance.compiler.program import Program
