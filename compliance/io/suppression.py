@@ -27,14 +27,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from compliance import recache
 from compliance.analyzer.lint import UNSUPPRESSIBLE
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from compliance.findings import Finding
-    from compliance.io.copyfiles import CopyFile
 
 SuppressionKind = Literal["disable", "disable-next-line", "allow"]
 
@@ -151,6 +152,17 @@ def code_matches(code: str, rule: str, ref: str | None = None) -> bool:
     return False
 
 
+class SuppressedFile(Protocol):
+    """What the unused-suppression check reads of a file (a `compliance.io.copyfiles.CopyFile`):
+    its path and suppressions. A protocol, so this module does not import the reader that imports it."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def suppressions(self) -> Sequence[Suppression]: ...
+
+
 @dataclass(slots=True)
 class _Usage:
     suppression: Suppression
@@ -159,7 +171,7 @@ class _Usage:
 
 def apply_suppressions(
     findings_by_message: Mapping[int, Sequence[Finding]],
-    copy_file: CopyFile,
+    copy_file: SuppressedFile,
     *,
     refs_of: Callable[[Finding], Iterable[str]] | None = None,
 ) -> tuple[dict[int, list[Finding]], list[UnusedSuppression]]:
