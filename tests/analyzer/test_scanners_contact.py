@@ -64,6 +64,7 @@ from compliance.analyzer.scanners import contacts, disallowed_links, domain_of, 
         # reads as one invalid number) or a masked mobile
         ("抢购热线 56781234 139 1234 5678", [("56781234", "local"), ("139 1234 5678", "mobile")]),
         ("详询 56781234 139****5678", [("56781234", "local"), ("139****5678", "mobile")]),
+        ("电话 139 1234 5678 56781234", [("139 1234 5678", "mobile"), ("56781234", "local")]),
         # pinyin look-alike of 微信 as the cue
         ("代理商请加veixin：shop_2024", [("shop_2024", "wechat_id")]),
         # enclosed digits

@@ -369,13 +369,13 @@ def _library_hits(text: str, original: str, start: int, end: int) -> list[Hit]:
     side, which the matcher checks: a number glued to a Latin letter is not one)."""
     hits = _match_library(text, original, start, end, True)
     if not hits and _GROUP_START_RE.search(text, start, end) is not None:
-        # Two numbers side by side (a local line and a mobile: 50365558 152 5276 3318) may
-        # read as one invalid number: read again from each later group of the run.
+        # Two numbers side by side (a local line and a mobile, either way round:
+        # 50365558 152 5276 3318, 183 0576 5518 50656537) may read as one invalid number:
+        # split the run at each later group in turn until a part reads as a number.
         for group in _GROUP_START_RE.finditer(text, start, end):
-            hits = _match_library(text, original, group.start(), end, False)
+            hits = (_match_library(text, original, start, group.start(), False)
+                    + _match_library(text, original, group.start(), end, False))
             if hits:
-                head = _match_library(text, original, start, group.start(), False)
-                hits = head + hits
                 break
     if len(hits) > 1 or (hits and (hits[0].start > start + 8 or hits[0].end < end - 8)):
         # The matcher reads a run greedily and may give up on a number between two others
