@@ -32,7 +32,7 @@ WHEEL_TESTS := -m "not spark and not chromium and not precommit and not redis"
 # package too, not the source in its working directory.
 WHEEL_ENV := COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora} PYTHONSAFEPATH=1
 
-.PHONY: demo test test-wheel test-native bench bench-native native dist accuracy fuzz venv redis chromium java compiler system clean
+.PHONY: demo test test-wheel test-native bench bench-native bench-cold-start native dist accuracy accuracy-agreement fuzz venv redis chromium java compiler system clean
 
 $(CORE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -120,10 +120,21 @@ bench-native: $(WHEEL_STAMP)
 	$(WHEEL_ENV) $(WHEEL_VENV)/bin/pytest benchmarks/bench_lint.py -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
 	$(WHEEL_ENV) $(WHEEL_VENV)/bin/python benchmarks/lint_breakdown.py
 
+# `compliance lint` of a one-line file vs `python -c pass`, warm and cold cache, interleaved
+# runs (benchmarks/cold_start.py; COLD_START_ARGS="--jieba --callgrind" for more).
+bench-cold-start: $(CORE_STAMP)
+	$(BIN)/python benchmarks/cold_start.py $(COLD_START_ARGS)
+
 # Precision and recall per category against the labelled evaluation set (docs/accuracy.md);
 # needs ../shared/corpora. `python -m benchmarks.accuracy --help` for the error listings and JSON.
 accuracy: $(STAMP)
 	$(BIN)/python -m benchmarks.accuracy
+
+# Agreement between the gold labels and a second reader's blind labels of a seeded dev sample
+# (docs/accuracy.md, "Agreement between readers"); needs ../shared/corpora. Lists corpus text:
+# read it, do not commit it.
+accuracy-agreement: $(STAMP)
+	$(BIN)/python -m benchmarks.accuracy_agreement
 
 # Long fuzzing: 20,000 random cases per hypothesis target (and per HTTP operation under
 # schemathesis), then each atheris harness for 60 s (crash files land in the current directory).

@@ -25,7 +25,7 @@ from compliance.evaluator import Env, explain
 from compliance.facts import Validator, aware, build_validator, check_columns
 from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import Finding
-from compliance.grammar.parser import GRAMMAR_PATH, parse_text, read_source
+from compliance.grammar.source import GRAMMAR_PATH, read_source
 from compliance.model import CheckedPack, CheckedRule
 from compliance.program import Program
 
@@ -219,6 +219,7 @@ class Engine:
             if cached is not None:
                 return cached
         from compliance.functions import CHECK_CONTEXT
+        from compliance.grammar.parser import parse_text  # lark: only when the cache misses
 
         files = [parse_text(text, path) for path, text in sources.items()]
         token = CHECK_CONTEXT.set({"lexicons": frozenset(extra_names)})
