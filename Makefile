@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed-$(HASH)
 # (setup.py, COMPLIANCE_MYPYC=1). Each is rebuilt whenever a file of the package changes.
 DIST := dist
 SRC_HASH := $(shell find compliance setup.py pyproject.toml README.md -type f \
-  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' -o -name '*.md' -o -name '*.json' \) \
+  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' -o -name '*.md' -o -name '*.json' \
+  -o -name '*.html' -o -name '*.css' -o -name '*.js' \) \
   -not -path '*/__pycache__/*' -print0 2>/dev/null | sort -z | xargs -0 cat | sha1sum | cut -c1-12)
 PURE_STAMP := $(DIST)/.pure-$(SRC_HASH)
 PLATFORM_STAMP := $(DIST)/.platform-$(SRC_HASH)
@@ -61,9 +62,15 @@ redis:
 java:
 	@$(call apt_install,java,default-jre-headless)
 
-# Headless Chromium for the HTML-report test.
+# Headless Chromium for the HTML-report test and the copy page's Selenium test: the browser,
+# its WebDriver, and CJK fonts so Chinese renders in the screenshot.
 chromium:
 	@$(call apt_install,chromium,chromium)
+	@$(call apt_install,chromedriver,chromium-driver)
+	@fc-list 2>/dev/null | grep -qi 'noto sans cjk' || { echo "installing fonts-noto-cjk (apt)"; \
+	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null || \
+	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null); }
 
 # A C compiler for the compiled build.
 compiler:
