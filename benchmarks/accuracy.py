@@ -6,6 +6,7 @@ Run from the repository root (``make accuracy``)::
     python -m benchmarks.accuracy --errors all    # … and the errors of every system
     python -m benchmarks.accuracy --json out.json # everything, machine-readable
     python -m benchmarks.accuracy --markdown      # the span-level tables for docs/BENCHMARKS.md
+    python -m benchmarks.accuracy --round 2       # only the lines of round 2 of the draw
 
 Systems (`compliance.evaluation.systems`), all on the same labelled messages: lint errors only;
 lint errors and warnings; naive substring over the same lexicons; ``jieba.lcut`` + lexicon
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                              f"(default {DEFAULT_ERRORS!r})")
     parser.add_argument("--errors-split", choices=("dev", "test"), default="dev")
     parser.add_argument("--errors-mode", choices=MODES, default="strict")
+    parser.add_argument("--round", type=int, default=None,
+                        help="score only the lines of this round of the draw (default: every round)")
     parser.add_argument("--json", type=Path, help="write every score (and the listed errors) to this file")
     parser.add_argument("--markdown", action="store_true",
                         help="print the span-level tables as Markdown (for docs/BENCHMARKS.md) instead of text")
@@ -140,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("label problems (fix them first):\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
+    if args.round is not None:
+        rounds = {row.round for row in data.manifest}
+        if args.round not in rounds:
+            parser.error(f"--round {args.round}: the manifest has rounds {sorted(rounds)}")
+        data = data.of_round(args.round)
     from compliance.engine import Engine
 
     systems = standard_systems(Engine())
@@ -155,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
 
     labelled = {split: len(data.labelled(split)) for split in ("dev", "test")}
-    print(f"accuracy · channel {CHANNEL} · {len(data.labels)} of {len(data.manifest)} messages labelled "
+    scope = f"round {args.round} · " if args.round is not None else ""
+    print(f"accuracy · channel {CHANNEL} · {scope}{len(data.labels)} of {len(data.manifest)} messages labelled "
           f"(dev {labelled['dev']}, test {labelled['test']}) · {elapsed:.1f} s")
     reported = [s for s in scores if args.split == "both" or s.split == args.split]
     if args.markdown:
@@ -169,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         print_errors(s)
     if args.json:
         payload: dict[str, Any] = {
-            "channel": CHANNEL, "labelled": labelled, "manifest": len(data.manifest), "seconds": elapsed,
+            "channel": CHANNEL, "round": args.round, "labelled": labelled, "manifest": len(data.manifest), "seconds": elapsed,
             "scores": [s.to_dict(errors=any(s is c for c in chosen)) for s in scores],
         }
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

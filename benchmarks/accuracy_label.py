@@ -2,13 +2,15 @@
 
 Run from the repository root::
 
-    python -m benchmarks.accuracy_label dump --batch 2 --of 6 --labeller NAME > /work/labels/batch-2.txt
+    python -m benchmarks.accuracy_label dump --batch 2 --labeller NAME > /work/labels/batch-2.txt
     # … label /work/labels/batch-2.txt by reading each message against docs/accuracy.md …
     python -m benchmarks.accuracy_label ingest /work/labels/batch-2.txt
     python -m benchmarks.accuracy_label status
 
-* ``dump``: the worksheet of batch K of N (each message's evaluation text with its
-  ``file:line`` id). Worksheets hold corpus text: keep them OUTSIDE the repository.
+* ``dump``: the worksheet of batch K (each message's evaluation text with its ``file:line``
+  id). Batches are numbered across the rounds of the draw: round 1 is batches 1-6, round 2
+  batches 7-12, round 3 batches 13-18 (`compliance.evaluation.draw.ROUNDS`). Worksheets
+  hold corpus text: keep them OUTSIDE the repository.
 * ``dump --with-labels``: the same worksheet with the labelled messages done and their spans
   written out; edit and ingest it to revise a batch (ingesting it unchanged changes nothing).
 * ``ingest``: reads a worksheet, checks every span against the real text, and writes the
@@ -30,13 +32,13 @@ from collections import Counter
 from pathlib import Path
 
 from compliance.evaluation.dataset import LABELS_DIR, MANIFEST, EvaluationSet
-from compliance.evaluation.draw import Corpus, Item, ManifestRow, batches, draw, read_manifest, write_manifest
+from compliance.evaluation.draw import (Corpus, Item, ManifestRow, batch_count, batch_numbers, draw_rounds,
+                                        read_manifest, write_manifest)
 from compliance.evaluation.labels import Label, LabelError, read_labels, validate, write_labels
 from compliance.evaluation.render import EvalText
 from compliance.evaluation.worksheet import WorksheetError, dump, read
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "accuracy"
-BATCHES = 6
 _BATCH = re.compile(r"^\s*(?P<k>\d+)\s+of\s+(?P<n>\d+)\s*$")
 
 
@@ -56,10 +58,12 @@ def _read_from(label: Label, path: Path) -> bool:
 
 def cmd_draw(args: argparse.Namespace) -> int:
     corpus = _corpus()
-    rows = [ManifestRow(item, item.split, corpus.text(item).sha) for item in draw(corpus)]
+    rows = [ManifestRow(item, item.split, corpus.text(item).sha, round_) for item, round_ in draw_rounds(corpus).items()]
     path = args.data / MANIFEST
     counts = Counter(row.item.file for row in rows)
-    print(f"draw: {len(rows)} lines: " + ", ".join(f"{f} {n}" for f, n in sorted(counts.items())), file=sys.stderr)
+    rounds = Counter(row.round for row in rows)
+    print(f"draw: {len(rows)} lines (" + ", ".join(f"round {r}: {n}" for r, n in sorted(rounds.items())) + "): "
+          + ", ".join(f"{f} {n}" for f, n in sorted(counts.items())), file=sys.stderr)
     if args.write:
         write_manifest(path, rows)
         print(f"wrote {path}", file=sys.stderr)
@@ -74,12 +78,13 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
-    if not 1 <= args.batch <= args.of:
-        sys.exit(f"--batch must be between 1 and --of ({args.of}), got {args.batch}")
+    of = batch_count()
+    if not 1 <= args.batch <= of:
+        sys.exit(f"--batch must be between 1 and {of}, got {args.batch}")
     corpus = _corpus()
     data = EvaluationSet.load(args.data, corpus)
     done = {lb.id for lb in data.labels}
-    assignment = batches(data.items, args.of)
+    assignment = batch_numbers(data.manifest)
     chosen = [item for item in data.items if assignment[item] == args.batch]
     if args.unlabelled:
         chosen = [item for item in chosen if item.id not in done]
@@ -90,9 +95,9 @@ def cmd_dump(args: argparse.Namespace) -> int:
         # A review keeps the batch's labeller unless the reviewer signs the revision.
         names = Counter(labels[item.id].labeller for item in chosen if labels and item.id in labels)
         labeller = names.most_common(1)[0][0] if names else ""
-    print(dump(texts, batch=f"{args.batch} of {args.of}", labeller=labeller,
+    print(dump(texts, batch=f"{args.batch} of {of}", labeller=labeller,
                path=f"/work/labels/batch-{args.batch}.txt", labels=labels))
-    print(f"batch {args.batch} of {args.of}: {len(texts)} messages", file=sys.stderr)
+    print(f"batch {args.batch} of {of}: {len(texts)} messages", file=sys.stderr)
     return 0
 
 
@@ -150,7 +155,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     except LabelError as exc:
         print(exc, file=sys.stderr)
         return 2
-    assignment = batches(data.items, args.of)
+    assignment = batch_numbers(data.manifest)
     done = {lb.id for lb in data.labels}
     per_batch: Counter[tuple[int, str]] = Counter()
     total: Counter[int] = Counter()
@@ -158,9 +163,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         total[assignment[item]] += 1
         if item.id in done:
             per_batch[(assignment[item], item.split)] += 1
-    for k in range(1, args.of + 1):
+    of = batch_count()
+    for k in range(1, of + 1):
         labelled = per_batch[(k, "dev")] + per_batch[(k, "test")]
-        print(f"batch {k} of {args.of}: {labelled}/{total[k]} labelled "
+        print(f"batch {k} of {of}: {labelled}/{total[k]} labelled "
               f"(dev {per_batch[(k, 'dev')]}, test {per_batch[(k, 'test')]})")
     print(f"all: {len(done)}/{len(data.items)} labelled")
     problems = data.problems()
@@ -176,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help=f"evaluation set directory (default {DATA})")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("dump", help="write the worksheet of a batch to stdout")
-    p.add_argument("--batch", type=int, required=True)
-    p.add_argument("--of", type=int, default=BATCHES)
+    p.add_argument("--batch", type=int, required=True, help=f"1..{batch_count()} (round 1: 1-6, round 2: 7-12, round 3: 13-18)")
     p.add_argument("--labeller", default="", help="your name, written into the worksheet header")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--unlabelled", action="store_true", help="leave out messages already labelled")
@@ -189,7 +194,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="label file to write (default labels/batch-K.jsonl from the header)")
     p.set_defaults(run=cmd_ingest)
     p = sub.add_parser("status", help="labelled messages per batch, and label problems")
-    p.add_argument("--of", type=int, default=BATCHES)
     p.set_defaults(run=cmd_status)
     p = sub.add_parser("draw", help="recompute the draw and compare it with (or write) the manifest")
     group = p.add_mutually_exclusive_group()

@@ -20,7 +20,8 @@ import pytest
 from compliance import corpora
 from compliance.evaluation import CATEGORIES
 from compliance.evaluation.dataset import EvaluationSet
-from compliance.evaluation.draw import Corpus, Item, ManifestError, ManifestRow, batches, draw, read_manifest, split_of
+from compliance.evaluation.draw import (Corpus, Item, ManifestError, ManifestRow, Round, batch_numbers, batches, draw,
+                                        draw_rounds, read_manifest, split_of, write_manifest)
 from compliance.evaluation.labels import Label, LabelError, Span, read_labels, validate, write_labels
 from compliance.evaluation.render import TSV_FILE, evaluation_text, text_sha
 from compliance.evaluation.scoring import overlaps, score
@@ -118,6 +119,33 @@ def test_batches_balance_files_and_are_stable() -> None:
     assert batches(list(reversed(items)), 6) == assignment
     with pytest.raises(ValueError):
         batches(items, 0)
+
+
+def test_a_later_round_adds_lines_and_leaves_the_earlier_round_as_it_was() -> None:
+    corpus = _synthetic_corpus()
+    rounds = (Round("r1", 50, 30, 100, 6), Round("r2", 20, 10, 40, 3))
+    drawn = draw_rounds(corpus, rounds)
+    first = [item for item, r in drawn.items() if r == 1]
+    second = [item for item, r in drawn.items() if r == 2]
+    assert first == draw(corpus, seed="r1", ham=50, fbs_minimum=30, fbs_total=100)
+    assert not set(first) & set(second)
+    assert not [i for i in second if i.file == TSV_FILE and i.line <= 40]  # the spam lines were all in round 1
+    assert len([i for i in second if i.file == TSV_FILE]) == 20
+    rows = [ManifestRow(item, item.split, "sha", r) for item, r in drawn.items()]
+    numbers = batch_numbers(rows, rounds)
+    assert {numbers[i] for i in first} == set(range(1, 7)) and {numbers[i] for i in second} == {7, 8, 9}
+    with pytest.raises(ValueError, match="unknown rounds"):
+        batch_numbers([ManifestRow(first[0], first[0].split, "sha", 3)], rounds)
+
+
+def test_manifest_round_trips_with_its_round_and_reads_the_four_column_form(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.tsv"
+    rows = [ManifestRow(Item(TSV_FILE, 3), split_of(TSV_FILE, 3), "abc", 1),
+            ManifestRow(Item(TSV_FILE, 9), split_of(TSV_FILE, 9), "def", 2)]
+    write_manifest(path, rows)
+    assert read_manifest(path) == rows
+    path.write_text(f"# file\tline\tsplit\tsha\nsms_spam_zh.tsv\t3\t{rows[0].split}\tabc\n")
+    assert read_manifest(path) == rows[:1]
 
 
 def test_manifest_errors_name_the_line(tmp_path: Path) -> None:
@@ -449,12 +477,23 @@ def test_committed_labels_are_well_formed_without_the_corpus() -> None:
     assert data.problems() == []
 
 
+def test_a_round_of_the_committed_set_holds_its_own_lines_and_labels() -> None:
+    data = EvaluationSet.load(DATA)
+    first = data.of_round(1)
+    assert first.manifest and all(row.round == 1 for row in first.manifest)
+    ids = {row.item.id for row in first.manifest}
+    assert {lb.id for lb in first.labels} <= ids
+    assert {lb.id for lb in data.labels if lb.id in ids} == {lb.id for lb in first.labels}
+    assert data.of_round(99).manifest == []
+
+
 @pytest.mark.corpus
 @needs_corpus
 def test_manifest_is_the_draw() -> None:
     corpus = Corpus.load()
     rows = read_manifest(DATA / "manifest.tsv")
-    assert [row.item for row in rows] == draw(corpus)
+    assert {row.item: row.round for row in rows} == draw_rounds(corpus)
+    assert [row.item for row in rows if row.round == 1] == draw(corpus)
     assert all(corpus.text(row.item).sha == row.sha for row in rows)
     assert text_sha("x") == hashlib.sha256(b"x").hexdigest()[:12]
 
@@ -482,7 +521,7 @@ def test_dump_and_ingest_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     data = tmp_path / "accuracy"
     (data / "labels").mkdir(parents=True)
     (data / "manifest.tsv").write_bytes((DATA / "manifest.tsv").read_bytes())
-    assert label_tool.main(["--data", str(data), "dump", "--batch", "3", "--of", "6", "--labeller", "ana"]) == 0
+    assert label_tool.main(["--data", str(data), "dump", "--batch", "3", "--labeller", "ana"]) == 0
     sheet = capsys.readouterr().out
     blocks = re.findall(r"^=== \[ \] (\S+) \((dev|test)\)\n> (.*)$", sheet, flags=re.M)
     assert 100 <= len(blocks) <= 120

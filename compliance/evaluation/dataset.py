@@ -45,6 +45,13 @@ class EvaluationSet:
     def items(self) -> list[Item]:
         return [row.item for row in self.manifest]
 
+    def of_round(self, number: int) -> EvaluationSet:
+        """The same set restricted to the lines of one round of the draw (manifest, labels, texts)."""
+        manifest = [row for row in self.manifest if row.round == number]
+        ids = {row.item.id for row in manifest}
+        return EvaluationSet(self.directory, manifest, [lb for lb in self.labels if lb.id in ids],
+                             {k: v for k, v in self.texts.items() if k in ids})
+
     def problems(self) -> list[str]:
         """Every problem of every label (see `compliance.evaluation.labels.validate`)."""
         rows = {row.item: row for row in self.manifest}

@@ -1,19 +1,22 @@
 """Which corpus lines are in the evaluation set: the seeded draw, the split, the batches.
 
-The draw (`draw`) takes every spam line (label 1) of ``sms_spam_zh.tsv``, `HAM_SAMPLE` of its
-ordinary sentences (label 0), and from each ``fbs_*.txt`` at least `FBS_MINIMUM` lines plus a
-share of `FBS_TOTAL` proportional to the file's size. Candidates are the non-blank lines whose
-text is not an exact repeat of an earlier line of the same file (FBS repeats itself; a repeat
-would count the same message twice). Each file is sampled with its own `random.Random`, seeded
-with ``f"{SEED}:{file}"``, so a file's sample does not depend on the others.
+The evaluation set is drawn in rounds (`ROUNDS`); a later round adds lines and never changes
+an earlier one. A round (`draw`) takes every spam line (label 1) of ``sms_spam_zh.tsv`` not
+drawn before, a sample of its ordinary sentences (label 0), and from each ``fbs_*.txt`` at least
+a minimum of lines plus a share of a total proportional to the file's size. Candidates are the
+non-blank lines whose text is not an exact repeat of an earlier line of the same file (FBS
+repeats itself; a repeat would count the same message twice) and that no earlier round drew.
+Each file is sampled with its own `random.Random`, seeded with ``f"{seed}:{file}"``, so a
+file's sample does not depend on the others. `draw_rounds` gives the whole set.
 
 The result is committed as a manifest (``tests/data/accuracy/manifest.tsv``): file, line,
-split and the hash of the evaluation text (`compliance.evaluation.render.text_sha`) — never
-the text.
+split, the hash of the evaluation text (`compliance.evaluation.render.text_sha`) and the round
+— never the text.
 
 The split is fixed (others rely on it): `split_of`. Batches for parallel labellers
-(`batches`) deal the lines out round-robin, file by file, in an order given by a hash, so each
-batch has about the same mix of files and splits.
+(`batches`) deal a round's lines out round-robin, file by file, in an order given by a hash, so
+each batch has about the same mix of files and splits; `batch_numbers` numbers the batches of
+all rounds in one sequence (round 1: 1–6, round 2: 7–12, round 3: 13–18).
 """
 
 from __future__ import annotations
@@ -37,9 +40,14 @@ __all__ = [
     "Item",
     "ManifestError",
     "ManifestRow",
+    "ROUNDS",
+    "Round",
     "SEED",
+    "batch_count",
+    "batch_numbers",
     "batches",
     "draw",
+    "draw_rounds",
     "read_manifest",
     "split_of",
     "write_manifest",
@@ -52,7 +60,7 @@ HAM_SAMPLE = 150
 FBS_MINIMUM = 60
 #: ... and the FBS files together about this many (the rest shared in proportion to size).
 FBS_TOTAL = 436
-MANIFEST_HEADER = "# file\tline\tsplit\tsha"
+MANIFEST_HEADER = "# file\tline\tsplit\tsha\tround"
 
 
 def split_of(file: str, line: int) -> str:
@@ -125,6 +133,27 @@ class Corpus:
         return evaluation_text(item.file, item.line, self.raw(item))
 
 
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One round of the draw: its seed, its quotas and how many labelling batches it is dealt into."""
+
+    seed: str
+    ham: int
+    fbs_minimum: int
+    fbs_total: int
+    batches: int
+
+
+#: The rounds of the evaluation set, in order. Round 1 (699 lines) was labelled first; rounds 2
+#: and 3 (600 lines each) add ordinary sentences and FBS lines no earlier round drew (the TSV's
+#: spam lines are all in round 1). Never change a round once labelled: add one.
+ROUNDS: tuple[Round, ...] = (
+    Round(SEED, HAM_SAMPLE, FBS_MINIMUM, FBS_TOTAL, 6),
+    Round("compliance-accuracy-v2", 150, 40, 450, 6),
+    Round("compliance-accuracy-v3", 150, 40, 450, 6),
+)
+
+
 def _candidates(lines: Iterable[str]) -> list[int]:
     """1-based numbers of the non-blank lines that are not repeats of an earlier line."""
     seen: set[str] = set()
@@ -144,20 +173,35 @@ def _sample(file: str, numbers: Sequence[int], size: int, seed: str) -> list[Ite
 
 
 def draw(corpus: Corpus, *, seed: str = SEED, ham: int = HAM_SAMPLE, fbs_minimum: int = FBS_MINIMUM,
-         fbs_total: int = FBS_TOTAL) -> list[Item]:
-    """The evaluation set of ``corpus``, sorted by file then line (see the module docstring)."""
+         fbs_total: int = FBS_TOTAL, exclude: frozenset[Item] = frozenset()) -> list[Item]:
+    """One round of the draw over ``corpus``, leaving out ``exclude`` (the lines of earlier
+    rounds); sorted by file then line (see the module docstring)."""
     items: list[Item] = []
     spam = [n for n, (label, text) in enumerate(corpus.tsv, 1) if label == "1" and text.strip()]
-    items.extend(Item(TSV_FILE, n) for n in spam)
+    items.extend(item for item in (Item(TSV_FILE, n) for n in spam) if item not in exclude)
     ham_lines = [text if label == "0" else "" for label, text in corpus.tsv]
-    items.extend(_sample(TSV_FILE, _candidates(ham_lines), ham, seed))
-    candidates = {name: _candidates(lines) for name, lines in sorted(corpus.fbs.items())}
+    items.extend(_sample(TSV_FILE, _unused(TSV_FILE, _candidates(ham_lines), exclude), ham, seed))
+    candidates = {name: _unused(name, _candidates(lines), exclude) for name, lines in sorted(corpus.fbs.items())}
     total = sum(len(c) for c in candidates.values())
     extra = max(0, fbs_total - fbs_minimum * len(candidates))
     for name, numbers in candidates.items():
         share = fbs_minimum + (round(extra * len(numbers) / total) if total else 0)
         items.extend(_sample(name, numbers, share, seed))
     return sorted(items)
+
+
+def _unused(file: str, numbers: Sequence[int], exclude: frozenset[Item]) -> list[int]:
+    return [n for n in numbers if Item(file, n) not in exclude]
+
+
+def draw_rounds(corpus: Corpus, rounds: Sequence[Round] = ROUNDS) -> dict[Item, int]:
+    """Every round of the draw: item → its round (1-based), in file-then-line order."""
+    out: dict[Item, int] = {}
+    for number, spec in enumerate(rounds, 1):
+        chosen = draw(corpus, seed=spec.seed, ham=spec.ham, fbs_minimum=spec.fbs_minimum,
+                      fbs_total=spec.fbs_total, exclude=frozenset(out))
+        out.update((item, number) for item in chosen)
+    return dict(sorted(out.items()))
 
 
 def batches(items: Iterable[Item], of: int) -> dict[Item, int]:
@@ -177,23 +221,46 @@ def batches(items: Iterable[Item], of: int) -> dict[Item, int]:
     return out
 
 
+def batch_numbers(rows: Iterable[ManifestRow], rounds: Sequence[Round] = ROUNDS) -> dict[Item, int]:
+    """The batch of every manifest row, numbered across rounds: round 1's batches first, then
+    round 2's, and so on (each round dealt with `batches`)."""
+    by_round: dict[int, list[Item]] = defaultdict(list)
+    for row in rows:
+        by_round[row.round].append(row.item)
+    out: dict[Item, int] = {}
+    offset = 0
+    for number, spec in enumerate(rounds, 1):
+        out.update((item, offset + k) for item, k in batches(by_round.pop(number, []), spec.batches).items())
+        offset += spec.batches
+    if by_round:
+        raise ValueError(f"manifest rows of unknown rounds: {sorted(by_round)} (known: 1-{len(rounds)})")
+    return out
+
+
+def batch_count(rounds: Sequence[Round] = ROUNDS) -> int:
+    """How many batches all rounds have together."""
+    return sum(spec.batches for spec in rounds)
+
+
 class ManifestError(ValueError):
     """The manifest file is malformed (the message names the file and line)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ManifestRow:
-    """One line of the manifest: the item, its split and the hash of its evaluation text."""
+    """One line of the manifest: the item, its split, the hash of its evaluation text and the
+    round of the draw that took it."""
 
     item: Item
     split: str
     sha: str
+    round: int = 1
 
 
 def write_manifest(path: Path, rows: Iterable[ManifestRow]) -> None:
     """Write the manifest (TSV with a commented header)."""
     lines = [MANIFEST_HEADER]
-    lines.extend(f"{r.item.file}\t{r.item.line}\t{r.split}\t{r.sha}" for r in rows)
+    lines.extend(f"{r.item.file}\t{r.item.line}\t{r.split}\t{r.sha}\t{r.round}" for r in rows)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -204,7 +271,9 @@ def read_manifest(path: Path) -> list[ManifestRow]:
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split("\t")
-        if len(fields) != 4 or not fields[1].isdigit() or fields[2] not in ("dev", "test"):
-            raise ManifestError(f"{path}:{number}: expected file<TAB>line<TAB>dev|test<TAB>sha, got {line!r}")
-        rows.append(ManifestRow(Item(fields[0], int(fields[1])), fields[2], fields[3]))
+        if (len(fields) not in (4, 5) or not fields[1].isdigit() or fields[2] not in ("dev", "test")
+                or (len(fields) == 5 and not fields[4].isdigit())):
+            raise ManifestError(f"{path}:{number}: expected file<TAB>line<TAB>dev|test<TAB>sha<TAB>round, got {line!r}")
+        round_ = int(fields[4]) if len(fields) == 5 else 1
+        rows.append(ManifestRow(Item(fields[0], int(fields[1])), fields[2], fields[3], round_))
     return rows

@@ -42,7 +42,7 @@ from compliance.server.defaults import (
 )
 from compliance.server.errors import ApiError, install_handlers, library_error
 from compliance.server.limits import AbandonedWork, BodyLimitMiddleware, TimeoutMiddleware
-from compliance.server.metrics import METRICS_PATH, Metrics, MetricsMiddleware
+from compliance.server.metrics import METRICS_PATH, Metrics, MetricsMiddleware, finding_value
 from compliance.server.metrics import available as metrics_available
 from compliance.server.models import (
     EligibilityRequest,
@@ -351,12 +351,9 @@ def most_severe(findings: Sequence[Any], limit: int) -> Sequence[Any]:
     then warnings, then infos; earlier first among equals), in their original order."""
     if len(findings) <= limit:
         return findings
-    ranked = sorted(range(len(findings)), key=lambda i: (_SEVERITY_RANK.get(_severity(findings[i]), 3), i))
+    ranked = sorted(range(len(findings)),
+                    key=lambda i: (_SEVERITY_RANK.get(finding_value(findings[i], "severity"), 3), i))
     return [findings[i] for i in sorted(ranked[:limit])]
-
-
-def _severity(finding: Any) -> Any:
-    return finding.get("severity") if isinstance(finding, Mapping) else getattr(finding, "severity", None)
 
 
 def _document_bearer_auth(app: FastAPI) -> None:

@@ -107,8 +107,13 @@ class Metrics:
             self.refusals.labels(ledger, _get(violation, "rule")).inc()
 
 
+def finding_value(finding: Any, key: str) -> Any:
+    """``finding[key]`` of a finding given as a mapping (JSON), or its attribute; None if absent."""
+    return finding.get(key) if isinstance(finding, Mapping) else getattr(finding, key, None)
+
+
 def _get(finding: Any, key: str) -> str:
-    value = finding.get(key) if isinstance(finding, Mapping) else getattr(finding, key, None)
+    value = finding_value(finding, key)
     return "" if value is None else str(value)
 
 

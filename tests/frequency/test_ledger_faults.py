@@ -562,3 +562,21 @@ def test_a_failed_sweep_after_a_committed_reservation_does_not_report_it_failed(
     assert decision.allowed
     assert not ledger.peek(send("r")).allowed  # it was recorded
     ledger.close()
+
+
+@pytest.mark.redis
+def test_reserve_many_reloads_a_script_the_server_lost_in_the_same_round_trip(server: RedisServer) -> None:
+    """SCRIPT FLUSH (or a restart without persistence) drops the reserve script: the next
+    batch still decides every send, in order, with the counts kept."""
+    import redis
+
+    ledger = Ledger.open(f"{server.url}?prefix=f:", one_a_day())
+    client = redis.Redis.from_url(server.url)
+    try:
+        assert [d.allowed for d in ledger.reserve_many([send("a"), send("b")])] == [True, True]
+        client.script_flush()
+        assert [d.allowed for d in ledger.reserve_many([send("a"), send("c"), send("c")])] == [False, True, False]
+        assert counted_per_send(server.counts("f:")) == {"a": 1, "b": 1, "c": 1}
+    finally:
+        client.close()
+        ledger.close()
