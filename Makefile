@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed-$(HASH)
 # (setup.py, COMPLIANCE_MYPYC=1). Each is rebuilt whenever a file of the package changes.
 DIST := dist
 SRC_HASH := $(shell find compliance setup.py pyproject.toml README.md -type f \
-  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' -o -name '*.md' -o -name '*.json' \) \
+  \( -name '*.py' -o -name '*.toml' -o -name '*.lark' -o -name '*.rules' -o -name '*.lua' -o -name '*.md' -o -name '*.json' \
+  -o -name '*.html' -o -name '*.css' -o -name '*.js' \) \
   -not -path '*/__pycache__/*' -print0 2>/dev/null | sort -z | xargs -0 cat | sha1sum | cut -c1-12)
 PURE_STAMP := $(DIST)/.pure-$(SRC_HASH)
 PLATFORM_STAMP := $(DIST)/.platform-$(SRC_HASH)
@@ -32,7 +33,7 @@ WHEEL_TESTS := -m "not spark and not chromium and not precommit and not redis"
 # package too, not the source in its working directory.
 WHEEL_ENV := COMPLIANCE_CORPORA=$${COMPLIANCE_CORPORA:-$(abspath ..)/shared/corpora} PYTHONSAFEPATH=1
 
-.PHONY: demo test test-wheel test-native bench bench-native native dist accuracy fuzz venv redis chromium java compiler system clean
+.PHONY: demo test test-wheel test-native bench bench-native bench-cold-start native dist accuracy accuracy-agreement fuzz venv redis chromium java compiler system clean
 
 $(CORE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -61,9 +62,15 @@ redis:
 java:
 	@$(call apt_install,java,default-jre-headless)
 
-# Headless Chromium for the HTML-report test.
+# Headless Chromium for the HTML-report test and the copy page's Selenium test: the browser,
+# its WebDriver, and CJK fonts so Chinese renders in the screenshot.
 chromium:
 	@$(call apt_install,chromium,chromium)
+	@$(call apt_install,chromedriver,chromium-driver)
+	@fc-list 2>/dev/null | grep -qi 'noto sans cjk' || { echo "installing fonts-noto-cjk (apt)"; \
+	  (apt-get update -qq || sudo apt-get update -qq) >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null || \
+	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null); }
 
 # A C compiler for the compiled build.
 compiler:
@@ -120,10 +127,21 @@ bench-native: $(WHEEL_STAMP)
 	$(WHEEL_ENV) $(WHEEL_VENV)/bin/pytest benchmarks/bench_lint.py -q -s -p no:cacheprovider --benchmark-columns=min,median,ops,rounds
 	$(WHEEL_ENV) $(WHEEL_VENV)/bin/python benchmarks/lint_breakdown.py
 
+# `compliance lint` of a one-line file vs `python -c pass`, warm and cold cache, interleaved
+# runs (benchmarks/cold_start.py; COLD_START_ARGS="--jieba --callgrind" for more).
+bench-cold-start: $(CORE_STAMP)
+	$(BIN)/python benchmarks/cold_start.py $(COLD_START_ARGS)
+
 # Precision and recall per category against the labelled evaluation set (docs/accuracy.md);
 # needs ../shared/corpora. `python -m benchmarks.accuracy --help` for the error listings and JSON.
 accuracy: $(STAMP)
 	$(BIN)/python -m benchmarks.accuracy
+
+# Agreement between the gold labels and a second reader's blind labels of a seeded dev sample
+# (docs/accuracy.md, "Agreement between readers"); needs ../shared/corpora. Lists corpus text:
+# read it, do not commit it.
+accuracy-agreement: $(STAMP)
+	$(BIN)/python -m benchmarks.accuracy_agreement
 
 # Long fuzzing: 20,000 random cases per hypothesis target (and per HTTP operation under
 # schemathesis), then each atheris harness for 60 s (crash files land in the current directory).

@@ -13,6 +13,10 @@ Run from the repository root::
   hold corpus text: keep them OUTSIDE the repository.
 * ``dump --with-labels``: the same worksheet with the labelled messages done and their spans
   written out; edit and ingest it to revise a batch (ingesting it unchanged changes nothing).
+* ``dump --agreement``: the second reader's worksheet: the seeded sample of dev messages
+  (`compliance.evaluation.agreement.sample`), never with labels; ingest it with
+  ``--out tests/data/accuracy/agreement/second-reader.jsonl`` (outside ``labels/``: the second
+  reader's labels are not gold), then ``python -m benchmarks.accuracy_agreement``.
 * ``ingest``: reads a worksheet, checks every span against the real text, and writes the
   finished messages (``[x]``) into ``tests/data/accuracy/labels/batch-K.jsonl`` (offsets only).
   Ingesting again replaces the records of the same messages in that file.
@@ -31,6 +35,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from compliance.evaluation.agreement import AGREEMENT_DIR, SAMPLE_SIZE, sample
 from compliance.evaluation.dataset import LABELS_DIR, MANIFEST, EvaluationSet
 from compliance.evaluation.draw import (Corpus, Item, ManifestRow, batch_count, batch_numbers, draw_rounds,
                                         read_manifest, write_manifest)
@@ -78,6 +83,10 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
+    if args.agreement:
+        return _dump_agreement(args)
+    if args.batch is None:
+        sys.exit("dump needs --batch K (or --agreement)")
     of = batch_count()
     if not 1 <= args.batch <= of:
         sys.exit(f"--batch must be between 1 and {of}, got {args.batch}")
@@ -98,6 +107,31 @@ def cmd_dump(args: argparse.Namespace) -> int:
     print(dump(texts, batch=f"{args.batch} of {of}", labeller=labeller,
                path=f"/work/labels/batch-{args.batch}.txt", labels=labels))
     print(f"batch {args.batch} of {of}: {len(texts)} messages", file=sys.stderr)
+    return 0
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies inside it (for the worksheet header)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _dump_agreement(args: argparse.Namespace) -> int:
+    """The second reader's worksheet: the agreement sample, never with the gold labels."""
+    if args.with_labels:
+        sys.exit("--agreement is read blind: it cannot be dumped --with-labels")
+    corpus = _corpus()
+    data = EvaluationSet.load(args.data, corpus)
+    chosen = sample(data.manifest, args.size)
+    out = args.data / AGREEMENT_DIR / "second-reader.jsonl"
+    if args.unlabelled and out.parent.is_dir():
+        done = {lb.id for lb in read_labels(out.parent)}
+        chosen = [item for item in chosen if item.id not in done]
+    print(dump([data.texts[item.id] for item in chosen], batch=f"agreement sample of {args.size}",
+               labeller=args.labeller, path=f"/work/labels/agreement.txt --out {_shown(out)}"))
+    print(f"agreement sample: {len(chosen)} messages", file=sys.stderr)
     return 0
 
 
@@ -182,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help=f"evaluation set directory (default {DATA})")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("dump", help="write the worksheet of a batch to stdout")
-    p.add_argument("--batch", type=int, required=True, help=f"1..{batch_count()} (round 1: 1-6, round 2: 7-12, round 3: 13-18)")
+    p.add_argument("--batch", type=int, help=f"1..{batch_count()} (round 1: 1-6, round 2: 7-12, round 3: 13-18)")
+    p.add_argument("--agreement", action="store_true",
+                   help="the second reader's worksheet: the seeded dev sample (docs/accuracy.md), without labels")
+    p.add_argument("--size", type=int, default=SAMPLE_SIZE, help=f"with --agreement: sample size (default {SAMPLE_SIZE})")
     p.add_argument("--labeller", default="", help="your name, written into the worksheet header")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--unlabelled", action="store_true", help="leave out messages already labelled")

@@ -62,6 +62,9 @@ WHEEL_DATA: tuple[str, ...] = (
     "compliance/frequency/reserve.lua",
     "compliance/examples/rules/my_shop.rules",
     "compliance/examples/facts/taobao_recall.json",
+    "compliance/server/static/index.html",
+    "compliance/server/static/page.js",
+    "compliance/server/static/page.css",
 )
 
 

@@ -1,5 +1,6 @@
-"""On-disk cache of checked and compiled packs (and of the normalizer's tables), keyed by a
-hash of everything they depend on.
+"""On-disk cache of checked and compiled packs (and of the normalizer's tables, the built-in
+lexicons and the regex compiler's output: `compliance.recache`), keyed by a hash of everything
+they depend on.
 
 A pre-commit hook starts often: parsing and checking every built-in pack on each start would
 cost more than the lint itself. The cache file holds the checked packs, generated sources and

@@ -206,17 +206,18 @@ def _codes(values: Sequence[str] | None) -> list[str]:
 def _lint_config(args: argparse.Namespace) -> Any:
     """The configuration for ``lint``: --no-config, --config PATH, or the one governing the
     first path (or the working directory)."""
-    from compliance.config import Config, find_config, load_config
+    from compliance.config import default_config, find_config, load_config
 
+    # Without a configuration file: the defaults, without pydantic (validating a file needs it).
     if args.no_config:
-        return Config()
+        return default_config()
     if args.config:
         return load_config(Path(args.config))
     start = next((Path(p) for p in args.paths if p != "-"), None)
     if start is None and args.stdin_filename:
         start = Path(args.stdin_filename)
     found = find_config(start if start is not None else Path.cwd())
-    return load_config(found) if found is not None else Config()
+    return load_config(found) if found is not None else default_config()
 
 
 def _lexicon_kwargs(config: Any, engine_class: Any) -> dict[str, Any]:
@@ -426,7 +427,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if args.statistics:
         _print_statistics(located, linter.rule_infos, as_json=fmt == "json")
     else:
-        context = OutputContext(messages=messages, rules=linter.rule_infos, tool_version=_package_version() or "0+unknown",
+        # Only SARIF and JUnit write the version; reading it imports importlib.metadata (~10 ms).
+        version = {"tool_version": _package_version() or "0+unknown"} if formatter.name in ("sarif", "junit") else {}
+        context = OutputContext(messages=messages, rules=linter.rule_infos, **version,
                                 color=False if os.environ.get("NO_COLOR") else None,
                                 summary=not args.quiet and (bool(located) or not errors))
         formatter.write(located, stream, context)
@@ -463,7 +466,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The commands `build_parser` defines itself (`OPTIONAL_COMMAND_MODULES` add the others).
+BUILTIN_COMMANDS = frozenset({"check", "compile", "test", "rules", "rule", "eligibility", "demo", "lint", "init"})
+
+
+def build_parser(*, optional_commands: bool = True) -> argparse.ArgumentParser:
+    """The command-line parser; without ``optional_commands`` only the built-in commands (what
+    parsing a command line that names one needs: importing the others costs start-up time)."""
     parser = argparse.ArgumentParser(prog="compliance",
                                      description="Decide whether a Chinese marketing message may be sent.")
     parser.add_argument("--version", action=_VersionAction)
@@ -540,8 +549,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("directory", nargs="?", default=".", help="where to write it (default: here)")
     p.add_argument("--force", action="store_true", help="overwrite an existing compliance.toml")
 
-    _register_optional_commands(sub)
+    if optional_commands:
+        _register_optional_commands(sub)
     return parser
+
+
+def _names_builtin_command(argv: Sequence[str]) -> bool:
+    """Does the command line start with a built-in command (so the optional ones are not
+    needed to parse it)? An option first (``--help``, ``--version``) needs the full parser."""
+    return bool(argv) and argv[0] in BUILTIN_COMMANDS
 
 
 #: Subcommands other parts of the project provide; each module has ``register(sub)``, which
@@ -602,8 +618,9 @@ def _package_version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from compliance.errors import ComplianceError, RulesError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(optional_commands=not _names_builtin_command(arguments))
+    args = parser.parse_args(arguments)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR

@@ -33,12 +33,15 @@ from collections.abc import Sequence
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from typing import TYPE_CHECKING, Any
 
 from compliance.errors import ComplianceError
-from compliance.findings import CATEGORIES, SEVERITIES
+from compliance.findings import SEVERITIES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pydantic import ValidationError
+
+    from compliance._config_model import BannedWord, Config
 
 CONFIG_FILENAME = "compliance.toml"
 #: Largest configuration file read (a real one is a few KB).
@@ -76,31 +79,6 @@ class ConfigError(ComplianceError, ValueError):
         super().__init__(f"{where}:{subject} {reason}")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True, str_strip_whitespace=True
-    )
-
-
-class BannedWord(_Model):
-    """An extra banned word."""
-
-    word: str = Field(min_length=1, description="the word or phrase")
-    category: str = Field(description="finding category, one of compliance.findings.CATEGORIES")
-    severity: str = Field(default="error", description="error, warning or info")
-    message: str | None = Field(default=None, description="message shown instead of the default")
-
-    @field_validator("category")
-    @classmethod
-    def _category(cls, value: str) -> str:
-        return _one_of(value, CATEGORIES, "category")
-
-    @field_validator("severity")
-    @classmethod
-    def _check_severity(cls, value: str) -> str:
-        return _severity(value)
-
-
 def _one_of(value: str, allowed: Sequence[str] | frozenset[str], what: str) -> str:
     if value in allowed:
         return value
@@ -119,42 +97,17 @@ def _severity(value: str) -> str:
     return _one_of(value, SEVERITIES, "severity")
 
 
-#: A rule id or prefix (validated per item so errors point at the item).
-RuleCode = Annotated[str, AfterValidator(_code)]
-SeverityName = Annotated[str, AfterValidator(_severity)]
+class ConfigMethods:
+    """What a configuration answers (selection, severities, paths), shared by the validated
+    `Config` (a pydantic model) and `DefaultConfig`; both hold the same fields."""
 
-
-class Config(_Model):
-    """Validated settings. Build with `load_config`; ``Config()`` is the default."""
-
-    default_channel: str | None = None
-    extra_rules: list[Path] = Field(default_factory=list)
-    extra_lexicons: list[Path] = Field(default_factory=list)
-    allowed_words: list[str] = Field(default_factory=list)
-    banned_words: list[BannedWord] = Field(default_factory=list)
-    severity_overrides: dict[RuleCode, SeverityName] = Field(default_factory=dict)
-    select: list[RuleCode] = Field(default_factory=list)
-    ignore: list[RuleCode] = Field(default_factory=list)
-    per_file_ignores: dict[str, list[RuleCode]] = Field(default_factory=dict)
-    strict: bool = Field(default=False, strict=True)
-    output_format: str = "text"
-    exclude: list[str] = Field(default_factory=list)
-
-    _source: Path | None = PrivateAttr(default=None)
-
-    @field_validator("output_format")
-    @classmethod
-    def _check_format(cls, value: str) -> str:
-        from compliance.output import FORMATS
-
-        return _one_of(value, list(FORMATS), "output format")
-
-    @field_validator("allowed_words")
-    @classmethod
-    def _check_words(cls, values: list[str]) -> list[str]:
-        if any(not word for word in values):
-            raise ValueError("allowed words must not be empty")
-        return values
+    if TYPE_CHECKING:  # declared for the type checker only: pydantic must not see them
+        _source: Path | None
+        select: list[str]
+        ignore: list[str]
+        per_file_ignores: dict[str, list[str]]
+        severity_overrides: dict[str, str]
+        exclude: list[str]
 
     @property
     def source(self) -> Path | None:
@@ -229,6 +182,49 @@ class Config(_Model):
 
         matches = [(len(code), sev) for code, sev in self.severity_overrides.items() if code_matches(code, rule)]
         return max(matches)[1] if matches else default
+
+
+class DefaultConfig(ConfigMethods):
+    """The default settings — the values of ``Config()`` — without pydantic: what lint uses
+    when no configuration file governs its files, or with ``--no-config`` (importing pydantic
+    and building the models is ~25 % of a short lint's start; see docs/BENCHMARKS.md).
+    Immutable like `Config`; `model_copy` as pydantic's (``update`` is not validated)."""
+
+    def __init__(self, **fields: Any) -> None:
+        values: dict[str, Any] = {
+            "default_channel": None, "extra_rules": [], "extra_lexicons": [], "allowed_words": [],
+            "banned_words": [], "severity_overrides": {}, "select": [], "ignore": [],
+            "per_file_ignores": {}, "strict": False, "output_format": "text", "exclude": [],
+        }
+        unknown = fields.keys() - values.keys()
+        if unknown:
+            raise TypeError(f"DefaultConfig: unknown fields {sorted(unknown)}")
+        values.update(fields)
+        values["_source"] = None
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a configuration is immutable (cannot set {name!r})")
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> DefaultConfig:
+        """A copy with the fields in ``update`` replaced (pydantic's `model_copy`)."""
+        fields = {name: value for name, value in vars(self).items() if name != "_source"}
+        return DefaultConfig(**{**fields, **(update or {})})
+
+
+def default_config() -> DefaultConfig:
+    """The default configuration, without importing pydantic."""
+    return DefaultConfig()
+
+
+def __getattr__(name: str) -> Any:
+    """`Config` and `BannedWord`, the pydantic models, imported on first use."""
+    if name in ("Config", "BannedWord"):
+        from compliance import _config_model
+
+        return getattr(_config_model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @lru_cache(maxsize=256)
@@ -362,6 +358,10 @@ def load_config(path: Path) -> Config:
         if not isinstance(section, dict):
             raise ConfigError(path, "must be a table", key="tool.compliance", line=_find_line(text, prefix, ()))
         data = section
+    from pydantic import ValidationError
+
+    from compliance._config_model import Config
+
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -384,7 +384,7 @@ def _first_deep_line(text: str, limit: int = 64) -> int:
     return 1
 
 
-def _aliases(model: type[BaseModel]) -> list[str]:
+def _aliases(model: Any) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
@@ -395,7 +395,9 @@ def _config_error(path: Path, text: str, prefix: tuple[str, ...], exc: Validatio
     key = _dotted(prefix + loc)
     if first["type"] == "extra_forbidden":
         unknown = str(loc[-1])
-        model: type[BaseModel] = BannedWord if loc and loc[0] in ("banned-words", "banned_words") else Config
+        from compliance._config_model import BannedWord, Config
+
+        model: Any = BannedWord if loc and loc[0] in ("banned-words", "banned_words") else Config
         choices = _aliases(model)
         close = get_close_matches(unknown.replace("_", "-"), choices, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -25,7 +25,7 @@ from compliance.evaluator import Env, explain
 from compliance.facts import Validator, aware, build_validator, check_columns
 from compliance.fastinit import fast_frozen_init, frozen_builder
 from compliance.findings import Finding
-from compliance.grammar.parser import GRAMMAR_PATH, parse_text, read_source
+from compliance.grammar.source import GRAMMAR_PATH, read_source
 from compliance.model import CheckedPack, CheckedRule
 from compliance.program import Program
 
@@ -219,6 +219,7 @@ class Engine:
             if cached is not None:
                 return cached
         from compliance.functions import CHECK_CONTEXT
+        from compliance.grammar.parser import parse_text  # lark: only when the cache misses
 
         files = [parse_text(text, path) for path, text in sources.items()]
         token = CHECK_CONTEXT.set({"lexicons": frozenset(extra_names)})
@@ -383,6 +384,61 @@ class Engine:
         if not isinstance(message, str):
             facts = merge_facts(facts, self.validate_facts(facts, program, "copy"))
         return lint.report_of(program, facts, fields, offsets)
+
+    def lint_many(self, messages: Any, channel: str, *, at: dt.datetime | None = None,
+                  via_template: bool | None = None, max_chars: int | None = None,
+                  text_column: str = "text", fields: Mapping[str, str] | None = None,
+                  nulls: str = "raise", errors: str = "raise") -> list[Any]:
+        """`lint` over a batch of messages: a list with one `LintReport` per message, in order.
+
+        Each report is exactly what ``lint(message, channel, at=…, via_template=…,
+        max_chars=…)`` returns for that message (tests hash every corpus report both ways);
+        the batch shares what `lint` looks up per message and the matcher's pass over it (see
+        docs/BENCHMARKS.md, "Batch lint"). A list, not an iterator: the batch is linted at
+        once (that is what it shares), so lint long streams in chunks (the auditor does).
+
+        Args:
+            messages: one of
+                * an iterable of messages as `lint` takes them: strings (whole rendered
+                  messages) and/or mappings of fields (``{"signature": …, "body": …}``);
+                * a ``pyarrow.Array`` or ``ChunkedArray`` of strings (whole rendered messages);
+                * a ``pyarrow.RecordBatch`` or ``Table``: the column ``text_column`` holds
+                  whole rendered messages, or ``fields`` maps message fields to columns
+                  (``{"signature": "sig", "body": "text"}``) as in `compliance.spark.audit`;
+                  a null cell is left out of its message, a row whose cells are all null is a
+                  null message.
+            channel: e.g. ``"jd.sms"``.
+            at, via_template, max_chars: as for `lint`, for every message of the batch.
+            text_column, fields: the column(s) of a record batch or table (ignored otherwise).
+            nulls: what a null message (None, an Arrow null, a row of null cells) gives:
+                ``"raise"`` (default) a `FactError` naming its index (raised, or returned in
+                its place with ``errors="return"``); ``"none"``: None in its place. Never
+                dropped: the result has one entry per message.
+            errors: ``"raise"`` (default): a message `lint` would refuse (`FactError`, …)
+                raises that error, with a note naming its index; ``"return"``: that
+                `ComplianceError` is returned in the message's place and the batch goes on.
+
+        >>> reports = engine.lint_many(["【小米旗舰店】全网最低价，回T退订", "【小米旗舰店】新品上市"],
+        ...                            channel="jd.sms")
+        >>> [r.ok for r in reports]
+        [False, False]
+        """
+        lint = _lint_module()
+        if nulls not in ("raise", "none"):
+            raise ValueError(f"nulls must be 'raise' or 'none', got {nulls!r}")
+        if errors not in lint.BATCH_ERRORS:
+            raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
+        program = self.program(channel)
+        if max_chars is None:
+            max_chars = getattr(self, "max_message_chars", lint.MAX_MESSAGE_CHARS)
+        items = batch_messages(messages, text_column=text_column, fields=fields)
+
+        def check(facts: dict[str, Any]) -> dict[str, Any]:
+            return merge_facts(facts, self.validate_facts(facts, program, "copy"))
+
+        return lint.lint_batch(program, items, optout_phrases=self._optout_phrases(), max_chars=max_chars,
+                               at=at, via_template=via_template, check=check, errors=errors,
+                               nulls_allowed=nulls == "none")
 
     def _optout_phrases(self) -> Any:
         """The opt-out phrases of the built-in lexicon, loaded on the first lint."""
@@ -595,6 +651,56 @@ class Engine:
         all_ids = {r.id for p in self.packs.values() for r in p.rules}
         guess = did_you_mean(rule_id, all_ids)
         raise KeyError(f"unknown rule {rule_id}" + (f"; did you mean {guess}?" if guess else ""))
+
+
+def batch_messages(messages: Any, *, text_column: str = "text",
+                   fields: Mapping[str, str] | None = None) -> list[Any]:
+    """The messages of `Engine.lint_many`'s input as a list: strings, mappings or None.
+
+    A pyarrow array gives its strings; a record batch or table the column ``text_column``, or
+    per row a mapping of ``fields`` (message field → column) without its null cells, None
+    when they are all null. Raises `FactError` for an Arrow column that is not text and for
+    a column that is not there.
+    """
+    module = type(messages).__module__ or ""
+    if not module.startswith("pyarrow"):
+        if isinstance(messages, (str, Mapping)):
+            raise FactError("lint_many takes a batch of messages (a list of strings or mappings, or an "
+                            "Arrow array or table); for one message use lint")
+        return list(messages)
+    import pyarrow as pa
+
+    if isinstance(messages, (pa.Array, pa.ChunkedArray)):
+        return _arrow_strings(messages, "the array")
+    if isinstance(messages, (pa.RecordBatch, pa.Table)):
+        names = messages.schema.names
+        columns = dict(fields) if fields is not None else {"": text_column}
+        if not columns:
+            raise ValueError("fields= must map at least one message field to a column")
+        missing = [c for c in columns.values() if c not in names]
+        if missing:
+            raise FactError(f"no column(s) {', '.join(map(repr, missing))} in the batch (columns: {', '.join(names)})")
+        if "" in columns:
+            return _arrow_strings(messages.column(columns[""]), f"column {columns['']!r}")
+        values = {name: _arrow_strings(messages.column(col), f"column {col!r}") for name, col in columns.items()}
+        out: list[Any] = []
+        for row in range(messages.num_rows):
+            message = {name: values[name][row] for name in columns if values[name][row] is not None}
+            out.append(message or None)
+        return out
+    raise FactError(f"lint_many cannot read a {type(messages).__name__}: give an Arrow array, record batch or table")
+
+
+def _arrow_strings(array: Any, what: str) -> list[str | None]:
+    """An Arrow string column as Python strings (None for nulls)."""
+    import pyarrow as pa
+
+    kind = array.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or (hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind))):
+        raise FactError(f"{what} holds {kind}, not text (messages are strings)")
+    values: list[str | None] = array.to_pylist()
+    return values
 
 
 def explain_rule(rule: CheckedRule, facts: Mapping[str, Any]) -> list[str]:

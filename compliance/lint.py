@@ -341,7 +341,12 @@ def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int,
     """
     if not raw:
         return []
-    rules = _plan(program).rules
+    return _findings(_plan(program).rules, facts, raw)
+
+
+def _findings(rules: tuple[_RulePlan, ...], facts: Mapping[str, Any],
+              raw: list[tuple[int, str | None, Any]]) -> list[Finding]:
+    """`findings_of` with the program's rule plans looked up (`lint_batch` looks them up once)."""
     out: list[Finding] = []
     # Sort keys built alongside (a key function would read three attributes back from
     # each finding); the position breaks ties, so equal keys keep the rules' order.
@@ -423,3 +428,68 @@ def _prepare_string(plan: _Plan, message: str, optout_phrases: Any, at: dt.datet
     fields["body"] = body
     fields["optout"] = optout
     return facts, fields, offsets
+
+
+#: What `lint_batch` does with a message that fails (`Engine.lint_many`'s ``errors``).
+BATCH_ERRORS = ("raise", "return")
+
+
+def lint_batch(program: Program, messages: list[Any], *, optout_phrases: Any, max_chars: int,
+               at: dt.datetime | None, via_template: bool | None,
+               check: Callable[[dict[str, Any]], dict[str, Any]], errors: str = "raise",
+               nulls_allowed: bool = False) -> list[Any]:
+    """`Engine.lint_many`'s loop: the report of each message, in order, each exactly what
+    ``Engine.lint(message, channel)`` returns.
+
+    What `Engine.lint` looks up per message (the program, its plan, the opt-out phrases, the
+    size limit) is looked up once per batch. ``check`` validates the facts of a message given
+    as a mapping (`Engine.validate_facts` merged over them, as `Engine.lint_program` does).
+    A None message gives None when ``nulls_allowed``, else a `FactError` naming its index. With
+    ``errors`` = "return" a message that fails with a `ComplianceError` (that one included)
+    gives the exception in its place; with "raise" it propagates, with a note naming the
+    message's index.
+    """
+    from compliance.errors import ComplianceError
+
+    plan = _plan(program)
+    rules = plan.rules
+    copy = program.copy
+    channel = program.pack.channel
+    string_ok = not plan.required  # else a bare string raises FactError in prepare_message
+    out: list[Any] = []
+    for index, message in enumerate(messages):
+        if message is None:
+            if nulls_allowed:
+                out.append(None)
+                continue
+            null = FactError(f"message {index} of the batch is null (None); give text or a mapping "
+                             f"of fields, or pass nulls=\"none\" to get None for it")
+            if errors == "return":
+                out.append(null)
+                continue
+            raise null
+        try:
+            screened = screen_message(channel, message, max_chars)
+            if screened is not None:
+                out.append(screened)
+                continue
+            if string_ok and message.__class__ is str:
+                facts, fields, offsets = _prepare_string(plan, message, optout_phrases, at, via_template)
+            else:
+                facts, fields, offsets = prepare_message(program, message, optout_phrases=optout_phrases,
+                                                         at=at, via_template=via_template)
+                if not isinstance(message, str):
+                    facts = check(facts)
+            # `report_of`, with the rule plans looked up once
+            try:
+                raw = copy(facts)
+            except Exception as exc:  # noqa: BLE001 - as in report_of
+                raise EvaluationError(f"linting for {channel} failed: {exc!r}") from exc
+            out.append(LintReport(channel, _findings(rules, facts, raw) if raw else [], fields, offsets))
+        except ComplianceError as exc:
+            if errors == "return":
+                out.append(exc)
+                continue
+            exc.add_note(f"(message {index} of the batch)")
+            raise
+    return out

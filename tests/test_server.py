@@ -24,6 +24,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from compliance.engine import Engine  # noqa: E402
 from compliance.server import create_app  # noqa: E402
+from compliance.server.app import suggestion_dict  # noqa: E402
+from compliance.server.page import measure  # noqa: E402
 from compliance.server.command import parse_ledgers, register  # noqa: E402
 
 needs_ledger = pytest.mark.skipif(not hasattr(Engine, "ledger"),
@@ -73,7 +75,9 @@ def _error(response: Any, status: int, code: str) -> dict[str, Any]:
 
 
 def _findings(findings: list[Any]) -> list[dict[str, Any]]:
-    return [f.to_dict() for f in findings]
+    """The library's findings as the API answers them: ``suggestions`` always there, as objects."""
+    return [{**f.to_dict(), "suggestions": [suggestion_dict(s) for s in f.to_dict().get("suggestions") or ()]}
+            for f in findings]
 
 
 def _when(value: str | None) -> dt.datetime | None:
@@ -90,7 +94,8 @@ def test_lint_equals_engine(client: TestClient, engine: Engine, message: str) ->
     report = engine.lint(message, channel="jd.sms")
     assert response.json() == {"ok": report.ok, "channel": "jd.sms", "findings": _findings(report.findings),
                                "fields": report.fields, "offsets": report.offsets,
-                               "truncated": False, "finding_count": len(report.findings)}
+                               "truncated": False, "finding_count": len(report.findings),
+                               "measure": measure(engine, "jd.sms", report.fields)}
 
 
 def test_lint_fields_at_and_via_template(client: TestClient, engine: Engine) -> None:
@@ -120,7 +125,7 @@ def test_a_lint_answer_over_max_findings_is_truncated_and_says_so(engine: Engine
         assert body["truncated"] is True and body["finding_count"] == len(report.findings)
         assert len(body["findings"]) == 200 and body["ok"] is False
         assert len(response.content) < 150_000, "200 findings and the fields, not 4,000 findings"
-        errors = [f.to_dict() for f in report.findings if f.severity == "error"]
+        errors = _findings([f for f in report.findings if f.severity == "error"])
         assert body["findings"] == errors[:200]  # errors first, in the engine's order
         assert body["fields"] == report.fields and body["offsets"] == report.offsets
 

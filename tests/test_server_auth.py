@@ -2,7 +2,8 @@
 the ``serve`` command's start-up checks (tokens, ledgers, bind address).
 
 Authentication is checked on every route the app has (iterated from ``app.routes``, so a new
-endpoint cannot be forgotten); ``/healthz`` is the one open path.
+endpoint cannot be forgotten); ``/healthz`` and the copy page's static files (``/``,
+``/static/page.js``, ``/static/page.css``) are the open paths.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
                               "audience_size": 10}},
 }
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
+#: A value for each path parameter, so that a route with one answers 200 with a valid token.
+PATH_PARAMS = {"{rule_id}": "copy-ad-law"}
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +79,9 @@ def routes(app: Any) -> list[tuple[str, str]]:
 
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str] | None = None) -> Any:
     body = VALID_BODIES.get(path)
+    for name, value in PATH_PARAMS.items():
+        path = path.replace(name, value)
+    assert "{" not in path, f"add a value for the path parameter of {path} to PATH_PARAMS"
     return client.request(method, path, json=body if method == "POST" else None, headers=headers)
 
 
@@ -112,7 +118,7 @@ def test_every_endpoint_but_healthz_needs_a_valid_token(secured: TestClient, sec
                                                         headers: dict[str, str] | None, code: str) -> None:
     checked = 0
     for method, path in routes(secured_app):
-        if path == "/healthz":
+        if path in auth_module.OPEN_PATHS:
             continue
         _refused(_call(secured, method, path, headers), code)
         checked += 1
@@ -141,6 +147,19 @@ def test_healthz_is_open(secured: TestClient) -> None:
     for headers in (None, {"Authorization": "Bearer wrong-token"}):
         response = secured.get("/healthz", headers=headers)
         assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_only_healthz_and_the_page_files_are_open(secured: TestClient) -> None:
+    from compliance.server.page import STATIC_FILES, static_file
+
+    assert auth_module.OPEN_PATHS == {"/healthz", "/", "/static/page.js", "/static/page.css"}
+    for path, (name, _) in STATIC_FILES.items():
+        for headers in (None, {"Authorization": "Bearer wrong-token"}):
+            response = secured.get(path, headers=headers)
+            assert response.status_code == 200 and response.content == static_file(name), path
+    # Open means those exact paths: nothing under /static or beside / is served without a token.
+    for path in ("/static/", "/static/page.js/", "/index.html", "/static/../v1/rules"):
+        assert secured.get(path).status_code == 401, path
 
 
 def test_a_refused_request_is_not_read_or_routed(engine: Engine) -> None:
@@ -200,7 +219,7 @@ def test_the_openapi_document_declares_the_bearer_scheme(secured: TestClient) ->
         "type": "http", "scheme": "bearer", "description": spec["components"]["securitySchemes"]["bearer"]["description"]}
     for path, operations in spec["paths"].items():
         for operation in operations.values():
-            if path == "/healthz":
+            if path in auth_module.OPEN_PATHS:
                 assert "security" not in operation and "401" not in operation["responses"]
             else:
                 assert operation["security"] == [{"bearer": []}] and "401" in operation["responses"]

@@ -41,7 +41,7 @@ SEMANTIC_400 = {"invalid_facts"}
 TOKEN = "schemathesis-api-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 OPERATIONS = {"POST /v1/lint", "POST /v1/eligibility", "POST /v1/reserve", "POST /v1/schedule",
-              "GET /v1/rules", "GET /healthz", "GET /readyz", "GET /metrics"}
+              "GET /v1/rules", "GET /v1/rules/{rule_id}", "GET /healthz", "GET /readyz", "GET /metrics"}
 
 # Built once at collection: schemathesis parametrizes from the schema at import time.
 ENGINE = Engine()

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 
+from compliance import recache
 from compliance.fastinit import frozen_builder
 
 from .hits import Hit
@@ -185,7 +186,7 @@ class Matcher:
         for name, lexicon in self._lexicons.items():
             for entry in lexicon.entries:
                 folded = normalize(entry.term).text
-                regex = re.compile(entry.pattern) if entry.pattern is not None else None
+                regex = recache.compile(entry.pattern) if entry.pattern is not None else None
                 lawful = entry.kind == "lawful"
                 if entry.kind == "term":
                     keys: tuple[str, ...] = (folded,)

@@ -35,6 +35,8 @@ keeps an identity offset map (no per-character Python loop).
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import threading
 import unicodedata
@@ -44,6 +46,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 from dataclasses import dataclass
+
+from compliance import recache
 
 __all__ = ["Normalized", "normalize", "fold_char", "fold_with_origin"]
 
@@ -60,7 +64,7 @@ INVISIBLE = (
     + "".join(map(chr, [*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0)]))
 )
 #: The ASCII ones: ASCII text without them folds by lower-casing alone.
-_ASCII_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
+_ASCII_INVISIBLE = recache.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
 #: Decorative symbols an evader puts between the characters of a word (薇❤信, 最★低★价):
 #: reference mark ※, arrows, geometric shapes ◆●, miscellaneous symbols and dingbats ★♥❤✿,
@@ -69,7 +73,7 @@ _ASCII_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 _SYMBOL_SEPARATORS = "\u203b\u2190-\u21ff\u25a0-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
 #: Separator characters (checked after width folding, so ＊．／｜ are covered by * . / |).
 #: A run of them is removed when it stands between two CJK characters.
-_SEPARATOR_RUN = re.compile(rf"[\s*·・•‧_\-./|~～{_SYMBOL_SEPARATORS}]+")
+_SEPARATOR_RUN = recache.compile(rf"[\s*·・•‧_\-./|~～{_SYMBOL_SEPARATORS}]+")
 #: Between a CJK character and a short Latin token (``加 V 信``, ``JD 官方``) only these are
 #: removed: no ``.`` or ``/`` so that URLs and file names next to Chinese text stay intact.
 _LATIN_SIDE_SEPARATORS = frozenset(" \t*·・•‧_-|~～\u3000")
@@ -200,27 +204,40 @@ def _build_tables(data: tuple[dict[int, str], str, str, str] | None = None) -> _
     return _Tables(
         fold=fold,
         # "[c][c]*", not "[c]+": `re` skips ahead in C only when a pattern starts with a set.
-        fold_runs=re.compile("{0}{0}*".format(f"[{bmp_class}\U00010000-\U0010ffff]")),
+        fold_runs=recache.compile("{0}{0}*".format(f"[{bmp_class}\U00010000-\U0010ffff]")),
         length_changing=frozenset(chr(cp) for cp, f in fold.items() if len(f) != 1),
-        length_changing_re=re.compile(f"[{changing_class}]"),
+        length_changing_re=recache.compile(f"[{changing_class}]"),
         fold_match=fold_match,
-        beyond_lower_re=re.compile(f"[{beyond_lower_class}\U00010000-\U0010ffff]"),
+        beyond_lower_re=recache.compile(f"[{beyond_lower_class}\U00010000-\U0010ffff]"),
     )
 
 
 def _tables_key() -> str:
     """The cache key of the tables: everything they are derived from — this module's code and
-    data (its file), the Unicode database, OpenCC — so a changed input is a new key."""
-    from importlib.metadata import PackageNotFoundError, version
-
+    data (its file), the Unicode database, OpenCC's installed files — so a changed input is a
+    new key."""
     from compliance import cache
 
-    try:
-        opencc_version = version("opencc")
-    except PackageNotFoundError:  # pragma: no cover - a build without metadata
-        opencc_version = "unknown"
     source = Path(__file__).read_bytes()
-    return cache.cache_key("normalize-tables-1", source, unicodedata.unidata_version, opencc_version)
+    return cache.cache_key("normalize-tables-2", source, unicodedata.unidata_version, _opencc_identity())
+
+
+def _opencc_identity() -> str:
+    """OpenCC as installed: every file of its package (path, size, modification time), found
+    without importing it or `importlib.metadata` (which alone costs ~15 ms of a short lint's
+    start): an upgraded or reinstalled OpenCC is a new key."""
+    spec = importlib.util.find_spec("opencc")
+    if spec is None:  # pragma: no cover - a required dependency
+        return "opencc: not installed"
+    parts = [str(spec.origin)]
+    for top in spec.submodule_search_locations or ():
+        for directory, subdirectories, files in os.walk(top):
+            subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                info = os.stat(path)
+                parts.append(f"{os.path.relpath(path, top)}:{info.st_size}:{info.st_mtime_ns}")
+    return "\n".join(parts)
 
 
 def _load_tables() -> _Tables:
@@ -353,7 +370,7 @@ def _short_latin_run(text: str, start: int, step: int, longest: int = _MAX_GLUED
 def _removable(text: str, start: int, end: int) -> bool:
     """May the separator run ``text[start:end]`` be removed (see module docstring)?
 
-    The readable definition. `normalize` uses `_REMOVABLE_RUN`, one regex that finds exactly
+    The readable definition. `normalize` uses `_REMOVABLE_SPLIT`, one regex that finds exactly
     the maximal separator runs this accepts (the tests check they agree): calling this for
     every separator run cost ~9 µs per word-segmented message, the regex ~2 µs.
     """
@@ -385,8 +402,9 @@ def _removable(text: str, start: int, end: int) -> bool:
 _WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
-def _removable_run_pattern() -> re.Pattern[str]:
-    """The maximal separator runs `_removable` accepts, as one regex.
+def _removable_run_pattern() -> str:
+    """The maximal separator runs `_removable` accepts, as one regex (its source; flags
+    `re.DOTALL`).
 
     It starts with the separator class, so `re` skips to candidates in C; lookbehinds then
     test the consumed first separator together with the character before it:
@@ -407,19 +425,24 @@ def _removable_run_pattern() -> re.Pattern[str]:
     sep = _SEPARATOR_RUN.pattern[1:-2].replace(r"\s", _WHITESPACE)
     lsep = "".join(re.escape(c) for c in sorted(_LATIN_SIDE_SEPARATORS))
     url = "A-Za-z0-9./:@"  # what makes a Latin token part of something longer (a.b, ab1)
-    return re.compile(
+    return (
         rf"[{sep}](?:"
         rf"(?<=[{cjk}].)(?:[{sep}]*(?=[{cjk}])|(?<=[{lsep}])[{lsep}]*(?=[a-z]{{1,{_MAX_GLUED_LATIN}}}(?![{url}])))"
         rf"|(?<=[{lsep}])(?:(?:(?<=[a-z].)(?<![{url}][a-z].)|(?<=[a-z][a-z].)(?<![{url}][a-z][a-z].))"
         rf"[{lsep}]*(?=[{cjk}])"
-        rf"|(?<=[a-z].)(?<![{url}][a-z].)[{lsep}]*(?=[a-z](?![{url}]))))",
-        re.DOTALL,  # "." in the lookbehinds is the consumed separator, a newline included
+        rf"|(?<=[a-z].)(?<![{url}][a-z].)[{lsep}]*(?=[a-z](?![{url}]))))"
     )
 
 
-_REMOVABLE_RUN = _removable_run_pattern()
-#: The same runs as one capturing group, for `re.split` (kept pieces and runs alternate).
-_REMOVABLE_SPLIT = re.compile(f"({_REMOVABLE_RUN.pattern})", _REMOVABLE_RUN.flags)
+#: `_removable_run_pattern` as one capturing group, for `re.split` (kept pieces and runs
+#: alternate). DOTALL: "." in the lookbehinds is the consumed separator, a newline included.
+#: (Only this form is compiled at import: each costs ~10 ms to compile.)
+_REMOVABLE_SPLIT = recache.compile(f"({_removable_run_pattern()})", re.DOTALL)
+
+
+def removable_runs() -> re.Pattern[str]:
+    """The runs of `_REMOVABLE_SPLIT` without the group (compiled on first use; for tests)."""
+    return recache.compile(_removable_run_pattern(), re.DOTALL)
 
 
 def _fold(text: str, tables: _Tables) -> tuple[str, list[int] | None]:

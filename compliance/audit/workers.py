@@ -20,19 +20,52 @@ LintResult = tuple[tuple[FindingTuple, ...], dict[str, int]] | LintFailure
 _ENGINE: Any = None
 
 
+#: Messages given to `Engine.lint_many` at a time: a few hundred is its measured best (with
+#: more, the reports held at once fall out of the CPU caches; docs/BENCHMARKS.md).
+LINT_CHUNK = 256
+
+
 def lint_many(engine: Any, items: Sequence[tuple[str, Message]]) -> list[LintResult]:
-    """Lint each (channel, message); a failure becomes a `LintFailure`, never an exception."""
+    """Lint each (channel, message); a failure becomes a `LintFailure`, never an exception.
+
+    The messages of each channel go through `Engine.lint_many` (in chunks of `LINT_CHUNK`);
+    the results come back in the order of ``items``. An engine-like object without
+    ``lint_many`` (a wrapper offering ``lint``) is asked message by message.
+    """
     from compliance.errors import ComplianceError
 
-    out: list[LintResult] = []
-    for channel, message in items:
-        try:
-            report = engine.lint(message, channel=channel)
-        except ComplianceError as exc:
-            out.append(LintFailure(f"cannot lint for channel {channel!r}: {exc}"))
-            continue
-        out.append((tuple(finding_tuple(f) for f in report.findings), dict(report.offsets)))
-    return out
+    if not hasattr(engine, "lint_many"):  # an engine-like object with `lint` only
+        return [_lint_one(engine, channel, message) for channel, message in items]
+    by_channel: dict[str, list[int]] = {}
+    for index, (channel, _message) in enumerate(items):
+        by_channel.setdefault(channel, []).append(index)
+    out: list[LintResult | None] = [None] * len(items)
+    for channel, indexes in by_channel.items():
+        for lo in range(0, len(indexes), LINT_CHUNK):
+            chunk = indexes[lo:lo + LINT_CHUNK]
+            try:
+                reports = engine.lint_many([items[i][1] for i in chunk], channel=channel, errors="return")
+            except ComplianceError as exc:  # the channel itself (unknown): every message fails alike
+                failure = LintFailure(f"cannot lint for channel {channel!r}: {exc}")
+                for i in chunk:
+                    out[i] = failure
+                continue
+            for i, report in zip(chunk, reports, strict=True):
+                if isinstance(report, ComplianceError):
+                    out[i] = LintFailure(f"cannot lint for channel {channel!r}: {report}")
+                else:
+                    out[i] = (tuple(finding_tuple(f) for f in report.findings), dict(report.offsets))
+    return out  # type: ignore[return-value]  # every index was filled
+
+
+def _lint_one(engine: Any, channel: str, message: Message) -> LintResult:
+    from compliance.errors import ComplianceError
+
+    try:
+        report = engine.lint(message, channel=channel)
+    except ComplianceError as exc:
+        return LintFailure(f"cannot lint for channel {channel!r}: {exc}")
+    return tuple(finding_tuple(f) for f in report.findings), dict(report.offsets)
 
 
 def _init_worker(rules: Sequence[str], use_cache: bool) -> None:

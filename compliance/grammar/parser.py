@@ -21,8 +21,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from compliance import ast
 from compliance.errors import Diagnostic, RulesError, RulesSyntaxError, did_you_mean, source_line
+from compliance.grammar.source import GRAMMAR_PATH, read_source  # noqa: F401 - re-exported
 
-GRAMMAR_PATH = Path(__file__).with_name("rules.lark")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 #: Longest rules file accepted, in characters (the built-in packs total about 50,000). Parsing
@@ -135,23 +135,6 @@ def parse_text(text: str, file: str = "<string>") -> ast.RulesFile:
     except VisitError as exc:
         raise _visit_error(exc, text, file) from None
     return ast.RulesFile(path=file, packs=tuple(packs))
-
-
-def read_source(path: str | Path) -> str:
-    """The text of a rules file; bytes that are not UTF-8 are a `RulesSyntaxError` at their line."""
-    path = Path(path)
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
-        pos = ast.Pos(str(path), line, column, line, column + 1)
-        shown = data[line_start : data.find(b"\n", exc.start) if b"\n" in data[exc.start :] else len(data)]
-        raise RulesSyntaxError([Diagnostic(
-            f"not UTF-8 text: {exc.reason} (byte 0x{data[exc.start]:02x} at offset {exc.start})", pos,
-            "save the file as UTF-8", shown.decode("utf-8", "replace"))]) from None
 
 
 def parse_file(path: str | Path) -> ast.RulesFile:

@@ -17,10 +17,12 @@ mapping", ...) live in `copyfiles`; this module only knows the syntaxes.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from compliance import recache
 from compliance.io.positions import FieldMap
 
 NodeKind = Literal["map", "seq", "str", "other", "null"]
@@ -111,15 +113,15 @@ class _Segments:
         return FieldMap.mapped(starts, ends)
 
 
-_JSON_RUN = re.compile(r'[^"\\\x00-\x1f]+')
-_TOML_BASIC_RUN = re.compile(r'[^"\\\r]+')
-_TOML_LITERAL_RUN = re.compile(r"[^'\r]+")
+_JSON_RUN = recache.compile(r'[^"\\\x00-\x1f]+')
+_TOML_BASIC_RUN = recache.compile(r'[^"\\\r]+')
+_TOML_LITERAL_RUN = recache.compile(r"[^'\r]+")
 
 
 # --------------------------------------------------------------------------------------- JSON
 
 _JSON_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_JSON_NUMBER = recache.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _JSON_WS = " \t\n\r"
 
 
@@ -500,7 +502,7 @@ def yaml_tree(source: str) -> tuple[Node | None, list[tuple[int, int]]]:
     """
     import yaml
 
-    loader = _BoundedLoader(source)
+    loader = _bounded_loader()(source)
     try:
         root = loader.get_single_node()
     finally:
@@ -542,38 +544,38 @@ def yaml_tree(source: str) -> tuple[Node | None, list[tuple[int, int]]]:
     return convert(root, 0), spans
 
 
-def _yaml_loader_base() -> type:
-    import yaml
-
-    return yaml.SafeLoader
-
-
-class _BoundedLoader(_yaml_loader_base()):  # type: ignore[misc]
-    """PyYAML's SafeLoader composing at most `MAX_NESTING` levels.
+@functools.cache
+def _bounded_loader() -> type:
+    """PyYAML's SafeLoader composing at most `MAX_NESTING` levels (a class made on first use:
+    a lint of a file that is not YAML never imports yaml).
 
     Only the composer is used: nodes, never Python objects, so tags such as
     ``!!python/object`` are inert strings here. PyYAML composes recursively; a bound on depth
     keeps a hostile file (``[[[[…`` ten thousand deep) from exhausting the stack.
     """
+    import yaml
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    class _BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._depth += 1
-        try:
-            if self._depth > MAX_NESTING:
-                raise ScanError(self.peek_event().start_mark.index, f"nested deeper than {MAX_NESTING} levels")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self._depth += 1
+            try:
+                if self._depth > MAX_NESTING:
+                    raise ScanError(self.peek_event().start_mark.index, f"nested deeper than {MAX_NESTING} levels")
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+    return _BoundedLoader
 
 
 # --------------------------------------------------------------------------------------- TOML
 
 _TOML_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\", "e": "\x1b"}
-_BARE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+_BARE_KEY = recache.compile(r"[A-Za-z0-9_\-]+")
 _TOML_HEX = {"x": 2, "u": 4, "U": 8}
 
 

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 
+from compliance import recache
 from compliance.errors import ComplianceError
 from compliance.io._scanners import JsonScanner, Node, ScanError, scan_toml, yaml_tree
 from compliance.io.positions import FieldMap, SourcePosition, SourceText
@@ -60,7 +61,7 @@ from compliance.io.suppression import (
 SUPPORTED_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".yaml", ".yml", ".json", ".toml", ".csv")
 #: Keys of a structured message that are not text fields.
 SPECIAL_KEYS: frozenset[str] = frozenset({"channel", "id", "allow"})
-_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FIELD_NAME = recache.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Largest copy file read (bytes). Copy files hold marketing messages a person writes; a bigger
 #: file is refused up front with a clear error rather than parsed for minutes.
 MAX_COPY_FILE_BYTES = 64 * 1024 * 1024
@@ -404,7 +405,7 @@ def _assign_suppressions(ctx: _Ctx, raws: list[_Raw], comments: list[_Comment]) 
 
 # ------------------------------------------------------------------------------- txt / md
 
-_DIRECTIVE_HEAD = re.compile(r"[ \t]*compliance[ \t]*:", re.IGNORECASE)
+_DIRECTIVE_HEAD = recache.compile(r"[ \t]*compliance[ \t]*:", re.IGNORECASE)
 
 
 def _trailing_directive(text: str, s: int, e: int, opener: str, closer: str = "") -> tuple[int, int, int] | None:
@@ -429,7 +430,7 @@ def _trailing_directive(text: str, s: int, e: int, opener: str, closer: str = ""
         p = text.find(opener, p + 1, e)
     return None
 
-_HTML_COMMENT_LINE = re.compile(r"^[ \t]*<!--(?P<body>.*?)-->[ \t]*$")
+_HTML_COMMENT_LINE = recache.compile(r"^[ \t]*<!--(?P<body>.*?)-->[ \t]*$")
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -473,10 +474,10 @@ def _read_txt(ctx: _Ctx) -> _Result:
     return None, raws, comments
 
 
-_FENCE = re.compile(r"^[ \t]{0,3}(```+|~~~+)")
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
-_THEMATIC = re.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_PREFIX = re.compile(r"(?:[ \t]*>[ \t]?)*[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
+_FENCE = recache.compile(r"^[ \t]{0,3}(```+|~~~+)")
+_HEADING = recache.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
+_THEMATIC = recache.compile(r"^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_PREFIX = recache.compile(r"(?:[ \t]*>[ \t]?)*[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
 
 
 def _read_md(ctx: _Ctx) -> _Result:
@@ -885,7 +886,7 @@ def _read_toml(ctx: _Ctx) -> _Result:
 # -------------------------------------------------------------------------------------- CSV
 
 
-_UNQUOTED_CELL = re.compile(r"[^,\r\n]*")
+_UNQUOTED_CELL = recache.compile(r"[^,\r\n]*")
 
 
 def _csv_records(ctx: _Ctx) -> Iterator[tuple[int, list[tuple[str, FieldMap, int]]]]:

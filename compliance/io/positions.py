@@ -15,11 +15,12 @@ Conventions used by every reader (and by `compliance.output`):
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass
 from enum import Enum
 
-_LINE_BREAK = re.compile(r"\r\n?|\n")
+from compliance import recache
+
+_LINE_BREAK = recache.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, slots=True)

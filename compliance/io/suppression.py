@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from compliance import recache
 from compliance.lint import UNSUPPRESSIBLE
 
 if TYPE_CHECKING:
@@ -37,9 +38,9 @@ if TYPE_CHECKING:
 
 SuppressionKind = Literal["disable", "disable-next-line", "allow"]
 
-_DIRECTIVE_START = re.compile(r"compliance\s*:", re.IGNORECASE)
+_DIRECTIVE_START = recache.compile(r"compliance\s*:", re.IGNORECASE)
 _CODE = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
-_DIRECTIVE = re.compile(
+_DIRECTIVE = recache.compile(
     r"^\s*compliance\s*:\s*(?P<kind>[A-Za-z\-]+)\s*=\s*"
     rf"(?P<codes>{_CODE}(?:\s*,\s*{_CODE})*)\s*(?:,\s*)?$",
     re.IGNORECASE,

@@ -7,16 +7,12 @@ Every formatter writes to a text stream: ``formatter.write(findings, stream, con
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Iterator, Mapping, Sequence
 from difflib import get_close_matches
 from typing import Protocol, TextIO
 
-from compliance.output.github import GithubFormatter
-from compliance.output.junit import JunitFormatter
 from compliance.output.located import LocatedFinding, MessageRef, OutputContext, RuleInfo, locate
-from compliance.output.sarif import SarifFormatter
-from compliance.output.structured import JsonFormatter, JsonLinesFormatter
-from compliance.output.text import TextFormatter
 
 
 class Formatter(Protocol):
@@ -45,17 +41,39 @@ class UnknownFormatError(ValueError):
         super().__init__(f"unknown output format {name!r}{hint} (available: {', '.join(FORMATS)})")
 
 
-FORMATS: dict[str, Formatter] = {
-    f.name: f
-    for f in (
-        TextFormatter(),
-        JsonFormatter(),
-        JsonLinesFormatter(),
-        SarifFormatter(),
-        GithubFormatter(),
-        JunitFormatter(),
-    )
+#: Format name → (module, class) of its formatter, in the order formats are listed.
+_FORMATTERS: dict[str, tuple[str, str]] = {
+    "text": ("compliance.output.text", "TextFormatter"),
+    "json": ("compliance.output.structured", "JsonFormatter"),
+    "jsonl": ("compliance.output.structured", "JsonLinesFormatter"),
+    "sarif": ("compliance.output.sarif", "SarifFormatter"),
+    "github": ("compliance.output.github", "GithubFormatter"),
+    "junit": ("compliance.output.junit", "JunitFormatter"),
 }
+
+
+class _Formats(Mapping[str, Formatter]):
+    """The registry: a read-only mapping that imports a formatter's module the first time its
+    format is looked up (a text lint never imports the JUnit formatter's XML library)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Formatter] = {}
+
+    def __getitem__(self, name: str) -> Formatter:
+        formatter = self._made.get(name)
+        if formatter is None:
+            module, cls = _FORMATTERS[name]
+            formatter = self._made[name] = getattr(importlib.import_module(module), cls)()
+        return formatter
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FORMATTERS)
+
+    def __len__(self) -> int:
+        return len(_FORMATTERS)
+
+
+FORMATS: Mapping[str, Formatter] = _Formats()
 
 
 def get_formatter(name: str) -> Formatter:

@@ -54,10 +54,12 @@ from compliance.server.models import (
     ReadyResponse,
     ReserveRequest,
     ReserveResponse,
+    RuleDetailModel,
     RulesResponse,
     ScheduleRequest,
     ScheduleResponse,
 )
+from compliance.server.page import CONTENT_SECURITY_POLICY, STATIC_FILES, Measurer, rule_detail, static_file
 from compliance.server.tokens import check_tokens
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -153,7 +155,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
             at the first reservation. A store that fails later is a 503 (fail-closed).
         max_abandoned: while this many timed-out computations still run in the background, new
             requests get 503 ``overloaded`` instead of starting more.
-        api_tokens: bearer tokens; when given, every endpoint but ``/healthz`` answers 401
+        api_tokens: bearer tokens; when given, every endpoint but ``/healthz`` and the copy page answers 401
             without ``Authorization: Bearer TOKEN`` for one of them. None (the default): no
             authentication. The environment is not read here (``compliance serve`` reads
             ``--api-token-file`` and ``COMPLIANCE_API_TOKEN``; see `compliance.server.tokens`).
@@ -179,6 +181,7 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
     counters = Metrics() if metrics and metrics_available() else None
     state = ServiceState(engine, urls, max_abandoned, max_findings, counters)
     state.open_ledgers()
+    measure = Measurer(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -215,7 +218,8 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
             state.metrics.count_lint(report.channel, report.ok, report.findings)
         return {"ok": report.ok, "channel": report.channel, "findings": [_finding(f) for f in shown],
                 "fields": report.fields, "offsets": report.offsets,
-                "truncated": len(shown) < len(report.findings), "finding_count": len(report.findings)}
+                "truncated": len(shown) < len(report.findings), "finding_count": len(report.findings),
+                "measure": measure(report.channel, report.fields)}
 
     @app.post("/v1/eligibility", response_model=EligibilityResponse, responses=_errors(*_COMMON),
               tags=["eligibility"])
@@ -270,6 +274,19 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         infos = await _call(state.work, engine.rules, channel)
         return {"channel": channel, "rules": [_rule(info) for info in infos]}
 
+    @app.get("/v1/rules/{rule_id}", response_model=RuleDetailModel,
+             responses={404: {"model": ErrorResponse, "description": "unknown rule"}, **_errors(500, 503, 504)},
+             tags=["rules"])
+    async def rule(rule_id: str) -> dict[str, Any]:
+        """One rule explained, as `compliance rule RULE_ID` shows it: refs, title, why, condition,
+        message, examples, source (the copy page's rule link)."""
+        try:
+            return await _call(state.work, rule_detail, engine, rule_id)
+        except KeyError as exc:
+            raise ApiError(404, "unknown_rule", str(exc.args[0]), {"rule": rule_id}) from None
+
+    _serve_page(app)
+
     if metrics:
         @app.get(METRICS_PATH, tags=["health"], response_class=PlainTextResponse,
                  responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
@@ -299,6 +316,19 @@ def create_app(engine: Any = None, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return app
+
+
+def _serve_page(app: FastAPI) -> None:
+    """``GET /``: the copy page, and its script and style (`compliance.server.page`); read once."""
+    headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
+               "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
+    for path, (name, media_type) in STATIC_FILES.items():
+        content = static_file(name)
+
+        async def serve(content: bytes = content, media_type: str = media_type) -> Response:
+            return Response(content, media_type=media_type, headers=headers)
+
+        app.add_api_route(path, serve, methods=["GET"], include_in_schema=False, response_class=Response)
 
 
 async def _call(work: AbandonedWork, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
@@ -383,9 +413,24 @@ def _document_bearer_auth(app: FastAPI) -> None:
 
 
 def _finding(finding: Any) -> dict[str, Any]:
-    if isinstance(finding, Mapping):
-        return dict(finding)
-    return finding.to_dict()
+    data = dict(finding) if isinstance(finding, Mapping) else finding.to_dict()
+    data["suggestions"] = [suggestion_dict(s) for s in data.get("suggestions") or ()]
+    return data
+
+
+def suggestion_dict(suggestion: Any) -> dict[str, Any]:
+    """A finding's suggestion as the API answers it: ``{text, start, end, reason}`` (offsets in
+    code points of the finding's field), from a mapping, a named tuple, an object with
+    ``to_dict`` or a plain ``(text, start, end, reason)`` tuple."""
+    if isinstance(suggestion, Mapping):
+        data = dict(suggestion)
+    elif hasattr(suggestion, "_asdict"):
+        data = suggestion._asdict()
+    elif hasattr(suggestion, "to_dict"):
+        data = suggestion.to_dict()
+    else:
+        data = dict(zip(("text", "start", "end", "reason"), suggestion))
+    return {"text": data["text"], "start": data["start"], "end": data["end"], "reason": data.get("reason") or ""}
 
 
 def _rule(info: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Bearer-token authentication (RFC 6750) of every endpoint but ``/healthz``, as ASGI middleware.
+"""Bearer-token authentication (RFC 6750) of every endpoint but ``/healthz`` and the copy page's
+static files, as ASGI middleware.
 
 A request passes with ``Authorization: Bearer TOKEN`` for one of the configured tokens; any
 other request — no header, another scheme, two headers, a token that matches none — gets 401
@@ -13,6 +14,8 @@ equal, so not even a token's length leaks).
 
 ``/healthz`` stays open (it says only that the process answers) for load balancers and
 liveness probes; ``/readyz`` names the channels and ledgers, so it needs a token like the rest.
+The copy page (``/``, ``/static/page.js``, ``/static/page.css``) is open too: static files
+shipped in the package, holding no data; the page asks for a token and sends it to the API.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from compliance.server.errors import send_error
+from compliance.server.page import STATIC_PATHS
 
 #: Paths answered without a token.
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz"}) | STATIC_PATHS
 #: The authentication scheme, as the OpenAPI document names it.
 SCHEME_NAME = "bearer"
 _REALM = b'Bearer realm="compliance"'

@@ -45,7 +45,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT_S, metavar="SECONDS",
                    help=f"requests running longer get 504 (default: {DEFAULT_REQUEST_TIMEOUT_S:g})")
     p.add_argument("--api-token-file", metavar="PATH",
-                   help=f"require 'Authorization: Bearer TOKEN' on every endpoint but /healthz, for one of the "
+                   help=f"require 'Authorization: Bearer TOKEN' on every endpoint but /healthz and the copy page's static files, for one of the "
                         f"tokens in PATH (one per line; blank lines and # comments ignored); {ENV_VAR} adds one. "
                         "Without either the service is open")
     p.add_argument("--max-findings", type=positive_int, default=DEFAULT_MAX_FINDINGS, metavar="N",

@@ -71,8 +71,22 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SuggestionModel(BaseModel):
+    """A compliant alternative for a finding: replace [start, end) of its field with ``text``."""
+
+    text: str = Field(description="replacement text")
+    start: int = Field(description="start offset into the finding's field, in Unicode code points")
+    end: int = Field(description="end offset (exclusive), in Unicode code points")
+    reason: str = Field("", description="why this wording is compliant (Chinese)")
+
+
 class FindingModel(BaseModel):
-    """One problem found by one rule (the library's `Finding`)."""
+    """One problem found by one rule (the library's `Finding`).
+
+    Offsets (``start``, ``end``, and those of ``suggestions``) count Unicode code points of the
+    field's text, as Python indexes strings: an emoji or another character outside the BMP is
+    one code point (two UTF-16 code units in JavaScript, four UTF-8 bytes).
+    """
 
     rule: str = Field(description="stable rule id")
     ref: str | None = Field(None, description="catalogue reference, e.g. JD-SMS-13")
@@ -80,9 +94,12 @@ class FindingModel(BaseModel):
     severity: Literal["error", "warning", "info"]
     message: str = Field(description="human message (Chinese)")
     field: str | None = Field(None, description="message field the span points into")
-    start: int | None = Field(None, description="offset into that field's original text")
-    end: int | None = Field(None, description="end offset (exclusive)")
+    start: int | None = Field(None, description="offset into that field's original text, in Unicode code points")
+    end: int | None = Field(None, description="end offset (exclusive), in Unicode code points")
     fix: str | None = Field(None, description="replacement text for [start, end) when a safe fix exists")
+    suggestions: list[SuggestionModel] = Field(default_factory=list,
+                                               description="ranked compliant alternatives (may cover a wider "
+                                                           "span than [start, end)), best first")
     explanation: list[str] = Field(default_factory=list, description="values that decided the outcome")
 
 
@@ -101,6 +118,25 @@ class LintRequest(_Request):
                           "started with --max-findings; a larger value is lowered to it); 0 for counts only")
 
 
+class FieldMeasureModel(BaseModel):
+    characters: int = Field(description="code points")
+    width: int = Field(description="display width: CJK and full-width characters count 2")
+
+
+class MeasureModel(BaseModel):
+    """The message's length as the channel's length rules count it."""
+
+    characters: int = Field(description="characters as sent: 【signature】 + body + opt-out, in code points")
+    width: int = Field(description="display width of the message as sent (CJK and full-width count 2)")
+    segments: int | None = Field(description="SMS billing segments (1 up to sms_single_chars, else one per "
+                                             "sms_part_chars); null when the channel's rules do not count them")
+    sms_single_chars: int = Field(description="characters in a one-part SMS")
+    sms_part_chars: int = Field(description="characters in each part of a concatenated SMS")
+    fields: dict[str, FieldMeasureModel] = Field(description="each non-empty field's characters and width")
+    limits: dict[str, int] = Field(description="the channel's length parameters, e.g. max_message_chars, "
+                                               "max_signature_width, max_title_width")
+
+
 class LintResponse(BaseModel):
     ok: bool = Field(description="false when any finding has severity error (all findings, shown or not)")
     channel: str
@@ -110,6 +146,8 @@ class LintResponse(BaseModel):
     offsets: dict[str, int] = Field(description="for a rendered text, where each field starts in it")
     truncated: bool = Field(False, description="true when findings were left out (more than max_findings)")
     finding_count: int = Field(description="how many findings the engine reported, shown or not")
+    measure: MeasureModel | None = Field(None, description="live counters of the message, counted as the "
+                                                           "length rules count (the copy page shows them)")
 
 
 #: The request field that reads mistyped facts leniently (`Engine.eligibility(coerce=True)`).
@@ -192,6 +230,35 @@ class RuleModel(BaseModel):
     title: str
     message: str
     explain: str
+    source: str = Field(description="rules file name and line")
+
+
+class ExampleModel(BaseModel):
+    outcome: Literal["pass", "fail"]
+    text: str = Field(description="the example message, or its facts as written in the rules file")
+
+
+class RuleDetailModel(BaseModel):
+    """One rule explained, as ``compliance rule RULE_ID`` shows it."""
+
+    id: str
+    refs: list[str] = Field(description="catalogue references (docs/CATALOGUE.md)")
+    kind: str
+    severity: str
+    category: str
+    pack: str
+    pack_title: str
+    channel: str = Field(description="channel of the pack that defines the rule")
+    title: str
+    explain: str = Field(description="why the rule exists (may be empty)")
+    when: str | None = Field(description="when the rule applies, as written in the rules language")
+    condition: str | None = Field(description="what it requires (or selects), in the rules language")
+    condition_kind: Literal["requires", "selects"] | None
+    find: str | None = Field(None, description="for a copy rule: the expression that finds the spans it flags")
+    on: list[str] = Field(default_factory=list, description="for a copy rule: the message fields it reads")
+    tiers: list[str]
+    message: str | None = Field(description="the message template")
+    examples: list[ExampleModel]
     source: str = Field(description="rules file name and line")
 
 

@@ -189,15 +189,19 @@ def test_lint_finds_issue_contacts(engine: Engine, text: str, expected: list[str
 
 @pytest.mark.skipif("compliance.analyzer.scanners.contact" in compiled_modules(),
                     reason="a compiled module's globals cannot be patched")
-def test_library_never_runs_without_digits(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_library_never_runs_without_digits(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    import phonenumbers
+
     calls: list[str] = []
-    real = contact_module.PhoneNumberMatcher
+    real = phonenumbers.PhoneNumberMatcher
 
     def spy(text: str, region: str, **kwargs: Any) -> Any:
         calls.append(text)
         return real(text, region, **kwargs)
 
-    monkeypatch.setattr(contact_module, "PhoneNumberMatcher", spy)
+    monkeypatch.setattr(phonenumbers, "PhoneNumberMatcher", spy)
+    contact_module._phonenumbers.cache_clear()  # the library is looked up on first use
+    request.addfinalizer(contact_module._phonenumbers.cache_clear)
     assert [h.text for h in contacts("加微信领券，详询门店，热线xxxx-xxxxxxx")] == ["xxxx-xxxxxxx"]
     assert calls == []
     contacts("满299减30，共计3件")

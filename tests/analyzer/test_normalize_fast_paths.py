@@ -1,9 +1,9 @@
 """The normalizer's fast paths agree with its readable definitions.
 
-`normalize` finds removable separator runs with one regex (`_REMOVABLE_RUN`) instead of
-calling `_removable` per run, and folds text without length-changing characters by
-``str.lower`` or ``fold_runs.sub``. These tests compare both with a slow reference built from
-`_removable` and `fold_char` on generated text made of the characters that matter: CJK,
+`normalize` finds removable separator runs with one regex (`removable_runs`; `_REMOVABLE_SPLIT`
+is the same regex as a group) instead of calling `_removable` per run, and folds text without
+length-changing characters by ``str.lower`` or ``fold_runs.sub``. These tests compare both with a slow
+reference built from `_removable` and `fold_char` on generated text made of the characters that matter: CJK,
 Latin letters on both sides of the 2-letter limit, digits, every separator, URL punctuation,
 traditional and full-width characters, invisibles and expansions (ﬁ, ㎡).
 """
@@ -62,7 +62,7 @@ def reference_fold(text: str) -> str:
 @example("x.a b")
 def test_removable_run_regex_matches_the_definition(text: str) -> None:
     folded = reference_fold(text)
-    assert [m.span() for m in N._REMOVABLE_RUN.finditer(folded)] == reference_runs(folded)
+    assert [m.span() for m in N.removable_runs().finditer(folded)] == reference_runs(folded)
 
 
 @settings(max_examples=600, deadline=None)

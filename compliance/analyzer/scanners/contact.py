@@ -34,6 +34,8 @@ corpus, not a phone).
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 import tomllib
 from bisect import bisect_left
@@ -41,8 +43,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType, number_type
-
+from compliance import recache
 from compliance.analyzer.hits import Hit
 
 # --- contacts ---------------------------------------------------------------------------
@@ -62,17 +63,17 @@ _NOT_BEFORE = f"(?![{_D}xX*])"
 _SEP = r"[ \u3000.\-]?"
 _DASH = r"[ \-]?"
 
-_EMAIL_RE = re.compile(
+_EMAIL_RE = recache.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,24}"
     r"(?![A-Za-z0-9\-])"
 )
 
 # A maximal run of characters that phone shapes are made of; phones are searched in it only.
-_PHONE_RUN_RE = re.compile(f"[+(（{_D}xX*][{_D}xX* \u3000.\\-+()（）]{{6,}}")
+_PHONE_RUN_RE = recache.compile(f"[+(（{_D}xX*][{_D}xX* \u3000.\\-+()（）]{{6,}}")
 #: The shapes libphonenumber cannot judge (unmasked mobile numbers are left to it): a masked
 #: mobile, 3-4-4 grouping by space, dash or dot (hits without a mask character are dropped);
 #: a landline with an area code, whether or not the library knows the local number.
-_PHONE_RE = re.compile(
+_PHONE_RE = recache.compile(
     f"(?P<mobile_masked>{_NOT_AFTER}[1１xX][3-9３-９xX]{_MASKED}{_SEP}{_MASKED}{{4}}{_SEP}"
     f"{_MASKED}{{4}}{_NOT_BEFORE})"
     # Landline: area code 0xx / 0xxx (optionally bracketed) + 7-8 digit local number not
@@ -151,12 +152,12 @@ def _trie_pattern(words: Collection[str]) -> str:
 _NUMBER_KINDS = frozenset({"phone", "call", "sms", "sms_code"})
 # Found on the width-folded text (`_WIDTH`), so ＶＸ and ＱＱ are keywords too. Two searches:
 # the number cues (咨询, 联系, 发 … are frequent) only run on text with a digit or a mask.
-_ID_KEYWORD_RE = re.compile(_trie_pattern([w for w, k in _KEYWORD_KIND.items() if k not in _NUMBER_KINDS]))
-_NUMBER_KEYWORD_RE = re.compile(_trie_pattern([w for w, k in _KEYWORD_KIND.items() if k in _NUMBER_KINDS]))
+_ID_KEYWORD_RE = recache.compile(_trie_pattern([w for w, k in _KEYWORD_KIND.items() if k not in _NUMBER_KINDS]))
+_NUMBER_KEYWORD_RE = recache.compile(_trie_pattern([w for w, k in _KEYWORD_KIND.items() if k in _NUMBER_KINDS]))
 #: Any digit or mask. ASCII only: where full-width digits occur the text is folded first.
-_DIGIT_OR_MASK_RE = re.compile("[0-9xX*]")
+_DIGIT_OR_MASK_RE = recache.compile("[0-9xX*]")
 #: The keyword as listed, from what a keyword search matched (gap characters removed).
-_KEYWORD_GAP_RE = re.compile(_KEYWORD_GAP)
+_KEYWORD_GAP_RE = recache.compile(_KEYWORD_GAP)
 
 _WECHAT_ID = r"[A-Za-z][A-Za-z0-9_\-]{5,19}(?![A-Za-z0-9_\-])"
 _MOBILE_ID = r"[1１][3-9３-９][0-9０-９]{9}(?![0-9０-９])"
@@ -169,27 +170,27 @@ _CUE_NUMBER = (f"(?P<id>(?:[(（][{_D}xX]{{3,4}}[)）][ \u3000]?)?{_MASKED}(?:[ 
 _CUE_SEP = "[ \u3000]*[:：]?[ \u3000]*"
 _TAILS: dict[str, re.Pattern[str]] = {
     # After a Chinese keyword the id may follow directly (微信abc123).
-    "wechat": re.compile(rf"{_KEY_SEP}(?P<id>{_WECHAT_ID}|{_MOBILE_ID})"),
+    "wechat": recache.compile(rf"{_KEY_SEP}(?P<id>{_WECHAT_ID}|{_MOBILE_ID})"),
     # After a Latin keyword a separator is required unless a phone number follows,
     # otherwise "wxabcdef" would split one word into keyword and id.
-    "wechat_latin": re.compile(
+    "wechat_latin": recache.compile(
         rf"(?:(?:号码?|[Ii][Dd])?[ \u3000]*[:：][ \u3000]*|[ \u3000]+)(?P<id>{_WECHAT_ID}|{_MOBILE_ID})"
         rf"|(?P<phone>{_MOBILE_ID})"
     ),
-    "qq": re.compile(
+    "qq": recache.compile(
         r"(?:号码?|號碼?|群)?[ \u3000]*[:：]?[ \u3000]*(?P<id>[1-9１-９xX][0-9０-９xX]{4,11})"
         r"(?![0-9０-９xX])"
     ),
     # Strong cues (电话, 热线 …): up to 4 CJK characters (a name, a shop) may come between.
-    "phone": re.compile(f"{_CUE_SEP}(?P<fill>[\u4e00-\u9fff]{{1,4}}?{_CUE_SEP})?{_CUE_NUMBER}"),
+    "phone": recache.compile(f"{_CUE_SEP}(?P<fill>[\u4e00-\u9fff]{{1,4}}?{_CUE_SEP})?{_CUE_NUMBER}"),
     # Other cues (咨询, 详询, 拨打 …): the number right after, separators only.
-    "call": re.compile(f"{_CUE_SEP}{_CUE_NUMBER}"),
+    "call": recache.compile(f"{_CUE_SEP}{_CUE_NUMBER}"),
     # Texting to a service number: 发送 <content> 到|至 <number>, any length.
-    "sms": re.compile(f"[^，。！？!?,;；、\\n]{{0,20}}?[到至][ \u3000]*{_CUE_NUMBER}"),
-    "sms_code": re.compile(f"[ \u3000]*[A-Za-z0-9]{{1,12}}[ \u3000]*[到至][ \u3000]*{_CUE_NUMBER}"),
+    "sms": recache.compile(f"[^，。！？!?,;；、\\n]{{0,20}}?[到至][ \u3000]*{_CUE_NUMBER}"),
+    "sms_code": recache.compile(f"[ \u3000]*[A-Za-z0-9]{{1,12}}[ \u3000]*[到至][ \u3000]*{_CUE_NUMBER}"),
 }
 #: A further number listed after a cue-anchored one: 订购热线翡翠店xxxxxxxx，蓝谷地xxxxxxxx.
-_LIST_NEXT_RE = re.compile(f"[ \u3000]*[，,、/或及和][ \u3000]*(?:[\u4e00-\u9fff]{{1,4}}?{_CUE_SEP})?{_CUE_NUMBER}")
+_LIST_NEXT_RE = recache.compile(f"[ \u3000]*[，,、/或及和][ \u3000]*(?:[\u4e00-\u9fff]{{1,4}}?{_CUE_SEP})?{_CUE_NUMBER}")
 _TAIL_LABELS: dict[str, tuple[str, str]] = {
     "wechat": ("wechat_id", "微信号"),
     "wechat_latin": ("wechat_id", "微信号"),
@@ -294,7 +295,7 @@ def _keyword_hits(text: str, original: str, pattern: re.Pattern[str]) -> tuple[l
         position = end
 
 
-#: libphonenumber's leniency for `PhoneNumberMatcher`: ``VALID``, the number must be
+#: libphonenumber's leniency for `PhoneNumberMatcher` (its name in `phonenumbers.Leniency`): ``VALID``, the number must be
 #: possible *and* valid for its region — an assigned mobile prefix (13x, 15x, 18x, 19x …), a
 #: known area code with a local number of the right length, 400/800.
 #:
@@ -309,21 +310,39 @@ def _keyword_hits(text: str, original: str, pattern: re.Pattern[str]) -> tuple[l
 #: strict); ``VALID`` gets them without those false readings. ``STRICT_GROUPING`` and
 #: ``EXACT_GROUPING`` score the same on dev but reject groupings people write
 #: (``4006-123-456``), so they buy nothing.
-LENIENCY = Leniency.VALID
+LENIENCY = "VALID"
 REGION = "CN"
-#: libphonenumber number type → (label, note).
-_NUMBER_TYPE_LABELS: dict[int, tuple[str, str]] = {
-    PhoneNumberType.MOBILE: ("mobile", "手机号"),
-    PhoneNumberType.FIXED_LINE: ("landline", "固定电话"),
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: ("landline", "固定电话"),
-    PhoneNumberType.TOLL_FREE: ("service", "400/800电话"),
-    PhoneNumberType.SHARED_COST: ("service", "400/800电话"),
-    PhoneNumberType.UAN: ("service", "服务电话"),
+#: libphonenumber number type (a `phonenumbers.PhoneNumberType` name) → (label, note).
+_NUMBER_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "MOBILE": ("mobile", "手机号"),
+    "FIXED_LINE": ("landline", "固定电话"),
+    "FIXED_LINE_OR_MOBILE": ("landline", "固定电话"),
+    "TOLL_FREE": ("service", "400/800电话"),
+    "SHARED_COST": ("service", "400/800电话"),
+    "UAN": ("service", "服务电话"),
 }
-_DIGIT_RUN_RE = re.compile(f"{_DIGIT}(?:[^{_D}]?{_DIGIT}){{6}}")
+
+
+@functools.cache
+def _phonenumbers() -> tuple[Any, Any, Any, dict[int, tuple[str, str]]]:
+    """(PhoneNumberMatcher, number_type, leniency, labels by number type), imported on the
+    first text with a digit window: a lint of text without digits never imports the library
+    (cold start).
+
+    `importlib.import_module`, not an import statement: compiled by mypyc, an import statement
+    inside a function imports through the calling frame's builtins, and the generated pack code
+    that calls the scanners has no ``__import__`` among its builtins.
+    """
+    phonenumbers = importlib.import_module("phonenumbers")
+    labels = {getattr(phonenumbers.PhoneNumberType, name): value for name, value in _NUMBER_TYPE_LABELS.items()}
+    return (phonenumbers.PhoneNumberMatcher, phonenumbers.number_type,
+            getattr(phonenumbers.Leniency, LENIENCY), labels)
+
+
+_DIGIT_RUN_RE = recache.compile(f"{_DIGIT}(?:[^{_D}]?{_DIGIT}){{6}}")
 #: A bare local number: 7 or 8 digits, the first 2-8 (Chinese local numbers never start
 #: with 0, 1 or 9), alone between non-digits.
-_BARE_LOCAL_RE = re.compile(f"(?<![{_D}xX*])[2-8２-８]{_DIGIT}{{6,7}}(?![{_D}xX*])")
+_BARE_LOCAL_RE = recache.compile(f"(?<![{_D}xX*])[2-8２-８]{_DIGIT}{{6,7}}(?![{_D}xX*])")
 #: What may not touch a bare number: letters and the characters of codes, times, decimals.
 _BARE_NEIGHBOURS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.-_/:+#@=&%")
 
@@ -386,8 +405,9 @@ def _match_library(text: str, original: str, start: int, end: int, context: bool
     base = max(0, start - 1) if context else start
     window = text[base:end + 1] if context else text[start:end]
     hits: list[Hit] = []
-    for match in PhoneNumberMatcher(window, REGION, leniency=LENIENCY):
-        label, note = _NUMBER_TYPE_LABELS.get(number_type(match.number), ("phone", "电话号码"))
+    matcher, number_type, leniency, labels = _phonenumbers()
+    for match in matcher(window, REGION, leniency=leniency):
+        label, note = labels.get(number_type(match.number), ("phone", "电话号码"))
         s, e = base + match.start, base + match.end
         hits.append(Hit(s, e, original[s:e], "contact", "contact", label, "error", note, None))
     return hits
@@ -436,8 +456,8 @@ def _phone_hits(text: str, original: str) -> tuple[list[Hit], list[Hit]]:
 #: in text with digits; the pattern starts with a set, so `re` skips ahead in C); QQ with
 #: the id glued to it: QQ + letters (tried only where the keyword search found a QQ
 #: followed by a letter).
-_BARE_WECHAT_ID_RE = re.compile(r"[a-z](?P<word>[a-z]{2,11})[_\-]?[0-9]{3,8}(?![A-Za-z0-9_\-])")
-_QQ_GLUED_RE = re.compile(r"[Qq][Qq](?P<rest>[A-Za-z][A-Za-z0-9_\-]*)")
+_BARE_WECHAT_ID_RE = recache.compile(r"[a-z](?P<word>[a-z]{2,11})[_\-]?[0-9]{3,8}(?![A-Za-z0-9_\-])")
+_QQ_GLUED_RE = recache.compile(r"[Qq][Qq](?P<rest>[A-Za-z][A-Za-z0-9_\-]*)")
 #: What may not touch a bare id: what links, e-mail addresses and codes are made of.
 _ID_NEIGHBOURS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
                            "_-+@./:#=?&%")
@@ -484,7 +504,7 @@ _WIDTH = {
 #: patterns).
 _FULL_WIDTH_ALNUM = ("\uff0b\uff10-\uff19\uff20-\uff3a\uff41-\uff5a"
                      "\u2460-\u2468\u2474-\u247c\u2488-\u2490\u24ea\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792")
-_FULL_WIDTH_ALNUM_RE = re.compile(f"[{_FULL_WIDTH_ALNUM}]")
+_FULL_WIDTH_ALNUM_RE = recache.compile(f"[{_FULL_WIDTH_ALNUM}]")
 
 
 #: Chinese numerals written for digits (一三八一二三四五六七八, 壹叁捌…, 幺 for 1, 〇 for 0):
@@ -493,13 +513,13 @@ _FULL_WIDTH_ALNUM_RE = re.compile(f"[{_FULL_WIDTH_ALNUM}]")
 #: 二〇二四年 and 一二三 stay words. The pattern starts with a set so `re` skips ahead in C.
 _NUMERALS = "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖貳參陸"
 _NUMERAL_DIGITS = str.maketrans(_NUMERALS, "00123456789" "1" "123456789" "236")
-_NUMERAL_RUN_RE = re.compile(f"[{_NUMERALS}](?:[ \u3000\\-]?[{_NUMERALS}]){{6,}}")
+_NUMERAL_RUN_RE = recache.compile(f"[{_NUMERALS}](?:[ \u3000\\-]?[{_NUMERALS}]){{6,}}")
 
 
 #: Either disguise: a full-width letter or digit, or a run of Chinese numerals. One set
 #: first, then a look back at what it consumed: `re` skips ahead in C only when a pattern
 #: starts with a set (an alternation of two sets costs ~3x more).
-_DISGUISED_RE = re.compile(
+_DISGUISED_RE = recache.compile(
     f"[{_FULL_WIDTH_ALNUM}{_NUMERALS}](?:(?<=[{_FULL_WIDTH_ALNUM}])|(?:[ \u3000\\-]?[{_NUMERALS}]){{6,}})"
 )
 
@@ -590,14 +610,14 @@ _URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
 _HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:" + _TLDS + r")"
 # ASCII-only boundaries: Python's \b and \w treat Han as word characters, which would hide
 # "访问jd.com" and "点击https://...".
-_LINK_RE = re.compile(
+_LINK_RE = recache.compile(
     rf"(?P<url>(?<![A-Za-z0-9])(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp])://{_URL_CHARS}+)"
     rf"|(?P<domain>(?<![A-Za-z0-9@.\-_/])(?i:{_HOST})(?![A-Za-z0-9\-])(?::[0-9]{{1,5}})?"
     rf"(?:/{_URL_CHARS}*)?)"
 )
 _TRAILING_PUNCT = ".,;:!?'\"*"
-_LINK_PRECHECK_RE = re.compile(r"[.:]")
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_LINK_PRECHECK_RE = recache.compile(r"[.:]")
+_SCHEME_RE = recache.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
 def _trim_link_end(link: str) -> str:

@@ -14,12 +14,12 @@ Counting conventions (JD-SMS-04, JD-SMS-07, JD-MB-05, CN-03):
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Collection
 from functools import lru_cache
 from typing import NamedTuple
 
+from compliance import recache
 from compliance.analyzer.hits import Hit
 
 #: Characters in one single SMS and in each part of a concatenated SMS (UCS-2).
@@ -46,7 +46,7 @@ KNOWN_WIDE_RANGES: tuple[tuple[int, int], ...] = (
     (0xFF01, 0xFF60),
     (0xFFE0, 0xFFE6),
 )
-_OTHER_NON_ASCII_RE = re.compile(
+_OTHER_NON_ASCII_RE = recache.compile(
     r"[^\x00-\x7F" + "".join(f"\\u{low:04X}-\\u{high:04X}" for low, high in KNOWN_WIDE_RANGES) + "]"
 )
 
@@ -109,8 +109,8 @@ class MessageParts(NamedTuple):
         return (self.signature_span[0] + 1, self.signature_span[1] - 1)
 
 
-_LEADING_SIGNATURE_RE = re.compile(r"\s*(【[^【】\r\n]{1,40}】)")
-_TRAILING_SIGNATURE_RE = re.compile(r"(【[^【】\r\n]{1,40}】)\s*\Z")
+_LEADING_SIGNATURE_RE = recache.compile(r"\s*(【[^【】\r\n]{1,40}】)")
+_TRAILING_SIGNATURE_RE = recache.compile(r"(【[^【】\r\n]{1,40}】)\s*\Z")
 # Punctuation and spaces that may follow a trailing opt-out ("回T退订。", "（退订回T）").
 _OPTOUT_TRAILING = frozenset(" \t\r\n\u3000,.;!。，；！、）)")
 _OPTOUT_OPENING = frozenset("（(")
@@ -222,7 +222,7 @@ def split_message(text: str, optout_phrases: Collection[str]) -> MessageParts:
     )
 
 
-_SIGNATURE_SPECIAL_RE = re.compile(r"[^\w]|_")
+_SIGNATURE_SPECIAL_RE = recache.compile(r"[^\w]|_")
 
 
 def signature_problems(signature: str) -> list[Hit]:

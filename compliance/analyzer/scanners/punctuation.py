@@ -20,9 +20,9 @@ appearance in the whole text (1st opens “, 2nd closes ”, ...).
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 
+from compliance import recache
 from compliance.analyzer.hits import Hit
 from compliance.analyzer.scanners._charclasses import CJK_CLASS
 from compliance.analyzer.scanners.contact import links
@@ -33,10 +33,10 @@ _HALF = r"[,.!?:;()\"]"
 # is done per run afterwards (lookarounds on every character cost ~2.5x more). Written
 # "[c][c]*", not "[c]+": `re` only skips ahead in C when a pattern starts with a set
 # (0.75 -> 0.31 µs on an 80-character message without a match).
-_RUN_RE = re.compile(rf"{_HALF}{_HALF}*")
-_CJK_CHAR_RE = re.compile(rf"[{CJK_CLASS}]")
-_DOTS_RE = re.compile(r"\.{2,}")
-_FACE_RE = re.compile(EMOTICON_PATTERN)
+_RUN_RE = recache.compile(rf"{_HALF}{_HALF}*")
+_CJK_CHAR_RE = recache.compile(rf"[{CJK_CLASS}]")
+_DOTS_RE = recache.compile(r"\.{2,}")
+_FACE_RE = recache.compile(EMOTICON_PATTERN)
 
 _FULLWIDTH: dict[str, str] = {
     ",": "，",
@@ -211,10 +211,10 @@ def halfwidth_punctuation(text: str) -> list[Hit]:
     return [hits[key] for key in sorted(hits)]
 
 
-_REPEAT_RE = re.compile(r"[!?！？]{2,}|([。，、；：,;:])\1+|\.{2,}")
+_REPEAT_RE = recache.compile(r"[!?！？]{2,}|([。，、；：,;:])\1+|\.{2,}")
 # Candidate runs first: a character-set pattern is skipped through quickly, the exact
 # pattern above (a branch with a back-reference) then only runs inside the rare candidates.
-_REPEAT_CANDIDATE_RE = re.compile(r"[!?！？。，、；：,;:.][!?！？。，、；：,;:.]+")  # "[c][c]+": see _RUN_RE
+_REPEAT_CANDIDATE_RE = recache.compile(r"[!?！？。，、；：,;:.][!?！？。，、；：,;:.]+")  # "[c][c]+": see _RUN_RE
 _EXCLAIM = frozenset("!！")
 _REPEAT_NOTES: dict[str, str] = {
     "!": "重复感叹号",

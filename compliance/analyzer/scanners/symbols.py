@@ -31,10 +31,10 @@ What counts as a special symbol (JD-SMS-11, carrier gateways reject or garble th
 
 from __future__ import annotations
 
-import re
 
 import regex
 
+from compliance import recache
 from compliance.analyzer.hits import Hit
 
 # Characters that only occur inside faces; a bracketed run needs one of them.
@@ -94,7 +94,7 @@ _SYMBOL_RE = regex.compile(
 # Cheap rejection: every alternative above contains at least one of these characters
 # (ASCII faces need ^ _ : ;, bracketed faces a face character, the rest are non-ASCII
 # symbol ranges), so most plain Chinese text is rejected by one scan.
-_SYMBOL_PRECHECK_RE = re.compile(
+_SYMBOL_PRECHECK_RE = recache.compile(
     r"[\^_:;\u00A5\u00B0\u00B4\u02C7\u03B5\u03C9\u0414\u1D17\u203B\u203C\u203F\u2049"
     r"\u20E3\u2100-\u2BFF\u3013\u3030\u303D\u30FB\u3200-\u32FF\uE000-\uF8FF\uFE0F\uFF3E"
     r"\uFF40\uFFE3\uFFE5\U00011000-\U0010FFFF"
@@ -121,7 +121,7 @@ _SEVERITY: dict[str, str] = {"enclosed": "warning"}
 # Deleting an ornament is safe; an arrow or an enclosed number may carry meaning (8:00→22:00,
 # ①), so those get no automatic fix.
 _NO_FIX: frozenset[str] = frozenset({"enclosed"})
-_ARROWS_RE = re.compile(r"[\u2190-\u21FF\u27F0-\u27FF\u2900-\u297F\u2B00-\u2BFF]")
+_ARROWS_RE = recache.compile(r"[\u2190-\u21FF\u27F0-\u27FF\u2900-\u297F\u2B00-\u2BFF]")
 
 
 def _emoji_label(sequence: str) -> str:
@@ -162,8 +162,8 @@ def special_symbols(text: str) -> list[Hit]:
     return hits
 
 
-_BRACKET_RE = re.compile(r"[【】]")
-_BRACKET_PAIR_RE = re.compile(r"【[^【】]*】")
+_BRACKET_RE = recache.compile(r"[【】]")
+_BRACKET_PAIR_RE = recache.compile(r"【[^【】]*】")
 
 
 def brackets_outside_signature(text: str, signature_span: tuple[int, int] | None) -> list[Hit]:

@@ -13,24 +13,24 @@ only (import plus dictionary load ≈ 0.6 s), and only for texts that contain pl
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import regex
 
+from compliance import recache
 from compliance.analyzer.hits import Hit
 from compliance.analyzer.normalize import fold_char
 from compliance.analyzer.scanners.contact import links
 
 _NAME = r"[^\W\d][\w.]*|\d+"
-_PLACEHOLDER_RE = re.compile(
+_PLACEHOLDER_RE = recache.compile(
     rf"\$\{{[ \t]*(?P<dollar>{_NAME})[ \t]*\}}"
     rf"|\{{\{{[ \t]*(?P<double_brace>{_NAME})[ \t]*\}}\}}"
     r"|\{[ \t]*(?P<positional>\d+)[ \t]*\}"
     r"|\{[ \t]*(?P<brace>[^\W\d][\w.]*)[ \t]*\}"
     r"|(?<!#)#(?P<hash>[^\W\d_][\w.]{0,31})#(?!#)"
 )
-_PLACEHOLDER_PRECHECK_RE = re.compile(r"[{#]")
+_PLACEHOLDER_PRECHECK_RE = recache.compile(r"[{#]")
 
 _STYLE_NOTES: dict[str, str] = {
     "positional": "位置变量",
@@ -72,7 +72,7 @@ NON_CONTENT_WORDS: frozenset[str] = frozenset(
     }
 )
 
-_WORD_CHAR_RE = re.compile(r"\w")
+_WORD_CHAR_RE = recache.compile(r"\w")
 
 
 @lru_cache(maxsize=4096)
@@ -115,7 +115,7 @@ def incomplete_template(text: str, min_words: int) -> list[Hit]:
 
 
 _NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十百千万两]+)"
-_COUPON_RE = re.compile(
+_COUPON_RE = recache.compile(
     rf"满[ \t]*{_NUMBER}[ \t]*元?[ \t]*(?:立减|减|省|送|返)[ \t]*{_NUMBER}[ \t]*元?"
     rf"|(?:立减|直降|立省|返现)[ \t]*{_NUMBER}[ \t]*元"
     rf"|[¥￥]?[ \t]*{_NUMBER}[ \t]*元[ \t]*(?:无门槛)?(?:优惠券|代金券|现金券|红包|券)"
