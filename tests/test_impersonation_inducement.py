@@ -46,6 +46,8 @@ def findings(engine: Engine, text: str, category: str, channel: str = "jd.sms") 
     ("【小米旗舰店】淘宝小二提醒：您的订单有新优惠 回T退订", "淘宝小二"),
     ("【小米旗舰店】拼多多客服提醒：您的红包即将过期 回T退订", "拼多多客服"),
     ("【小米旗舰店】京东官方客服提醒您领券 回T退订", "京东官方客服"),  # JD-SMS-16 as before
+    ("【小米旗舰店】微信关注中国联通城东客服公众号 回T退订", "联通城东客服"),  # 客服 after a place
+    ("【小米旗舰店】城南旅游局友情提示：文明出游 回T退订", "局友情提示"),  # a state body's notice
 ])
 def test_official_markers_are_errors_on_jd_sms(engine: Engine, text: str, flagged: str) -> None:
     assert found(engine, text, "impersonation") == [(flagged, "error", "copy-impersonation")]
@@ -81,6 +83,11 @@ def test_jd_signature_rule_unchanged(engine: Engine) -> None:
     ("【小米旗舰店】预存话费送好礼，名额有限。中国移动 回T退订", ["中国移动"]),
     ("【小米旗舰店】夜间流量包只需五元，新华路移动 回T退订", ["移动"]),
     ("【小米旗舰店】城东工行推出低息信用贷 回T退订", ["工行"]),
+    ("【小米旗舰店】号店年货节，坚果买二送一 回T退订", ["号店"]),  # 1号店 with its digit stripped
+    ("【小米旗舰店】尊敬的移动用户，新年送您流量红包 回T退订", ["移动用户"]),
+    ("【小米旗舰店】城东平安车可贷房可贷，当天放款 回T退订", ["平安"]),  # Ping An opening a loan offer
+    ("【小米旗舰店】国美在线家电节，满千减百 回T退订", ["国美在线"]),
+    ("【小米旗舰店】尊敬的天翼用户，您有免费流量可以领取 回T退订", ["天翼用户"]),
 ])
 def test_bare_names_as_sender_are_warnings(engine: Engine, text: str, flagged: list[str]) -> None:
     hits = findings(engine, text, "impersonation")
@@ -113,6 +120,16 @@ def test_bare_names_as_sender_are_warnings(engine: Engine, text: str, flagged: l
     "添加微信客服领取优惠券",
     "本店客服提醒您",
     "品牌官方旗舰店上新",
+    "因微信客服较忙，请稍候",
+    "下载城东移动掌上营业厅查询话费",
+    "直接升级联通套餐享受优惠",
+    "魅族手机移动联通双4G版降价",
+    "专业办理农业银行信用卡",
+    "登录翼支付客户端领红包",
+    "祝您出入平安，新年快乐",
+    "关注城东联通微信公众号领取流量",
+    "详情请关注城东银行微信公众号",
+    "布局提示：请按图安装",
 ])
 def test_places_and_channels_are_not_impersonation(engine: Engine, body: str) -> None:
     assert found(engine, f"【小米旗舰店】{body} 回T退订", "impersonation") == []
@@ -126,10 +143,24 @@ def test_places_and_channels_are_not_impersonation(engine: Engine, body: str) ->
     ("工作之余可参加刷单兼职，日结", "刷单"),
     ("诚聘网店刷单员，手机即可操作", "刷单"),
     ("专业刷信誉，快速升钻", "刷信誉"),
+    ("本店请您来唰单，一单一结", "唰单"),  # look-alike of 刷单
+    ("收货后首评送5元券", "首评送"),
 ])
 def test_review_rewards_and_fake_orders_are_errors(engine: Engine, body: str, flagged: str) -> None:
     got = found(engine, f"【小米旗舰店】{body} 回T退订", "inducement")
     assert (flagged, "error", "copy-inducement") in got
+
+
+@pytest.mark.parametrize("body", ["您的10分满意是我们最大的动力", "百分努力只为您8分满意", "期待您满意的评价",
+                                  "收到货麻烦给个好评哦"])
+def test_the_carriers_rating_formula_and_review_requests_are_inducement(engine: Engine, body: str) -> None:
+    got = found(engine, f"【小米旗舰店】{body} 回T退订", "inducement")
+    assert got and all(severity == "error" for _, severity, _ in got)
+
+
+@pytest.mark.parametrize("body", ["我对这次旅行十分满意", "期待您的光临", "客户满意度调查结果公布"])
+def test_satisfaction_without_a_rating_request_is_not_inducement(engine: Engine, body: str) -> None:
+    assert found(engine, f"【小米旗舰店】{body} 回T退订", "inducement") == []
 
 
 def test_asking_for_a_top_rating_is_inducement_even_without_a_reward(engine: Engine) -> None:

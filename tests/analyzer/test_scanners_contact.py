@@ -60,6 +60,13 @@ from compliance.analyzer.scanners import contacts, disallowed_links, domain_of, 
         ("手机：幺三八 一二三四 五六七八", [("幺三八 一二三四 五六七八", "mobile")]),
         ("壹叁捌壹贰叁肆伍陆柒捌", [("壹叁捌壹贰叁肆伍陆柒捌", "mobile")]),
         ("扣扣：一二三四五六七八", [("一二三四五六七八", "qq")]),
+        # two numbers side by side in one run: a local line, then a mobile (the run alone
+        # reads as one invalid number) or a masked mobile
+        ("抢购热线 56781234 139 1234 5678", [("56781234", "local"), ("139 1234 5678", "mobile")]),
+        ("详询 56781234 139****5678", [("56781234", "local"), ("139****5678", "mobile")]),
+        ("电话 139 1234 5678 56781234", [("139 1234 5678", "mobile"), ("56781234", "local")]),
+        # pinyin look-alike of 微信 as the cue
+        ("代理商请加veixin：shop_2024", [("shop_2024", "wechat_id")]),
         # enclosed digits
         ("加我①③⑧①②③④⑤⑥⑦⑧", [("①③⑧①②③④⑤⑥⑦⑧", "mobile")]),
         ("加我❶❸❽ ❶❷❸❹ ❺❻❼❽", [("❶❸❽ ❶❷❸❹ ❺❻❼❽", "mobile")]),

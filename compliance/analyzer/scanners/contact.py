@@ -379,10 +379,23 @@ def _is_date(digits: str) -> bool:
     return 1990 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
 
 
+#: The start of a later digit group in a run (after a space): where a second number may begin.
+_GROUP_START_RE = re.compile(f"(?<=[ \u3000])[+(（{_D}]")
+
+
 def _library_hits(text: str, original: str, start: int, end: int) -> list[Hit]:
     """libphonenumber's numbers in ``text[start:end]`` (with one character of context each
     side, which the matcher checks: a number glued to a Latin letter is not one)."""
     hits = _match_library(text, original, start, end, True)
+    if not hits and _GROUP_START_RE.search(text, start, end) is not None:
+        # Two numbers side by side (a local line and a mobile, either way round:
+        # 50365558 152 5276 3318, 183 0576 5518 50656537) may read as one invalid number:
+        # split the run at each later group in turn until a part reads as a number.
+        for group in _GROUP_START_RE.finditer(text, start, end):
+            hits = (_match_library(text, original, start, group.start(), False)
+                    + _match_library(text, original, group.start(), end, False))
+            if hits:
+                break
     if len(hits) > 1 or (hits and (hits[0].start > start + 8 or hits[0].end < end - 8)):
         # The matcher reads a run greedily and may give up on a number between two others
         # (13812345678 130 4626 3317 13340026849): look again in the gaps it left.
@@ -418,7 +431,8 @@ def _phone_hits(text: str, original: str) -> tuple[list[Hit], list[Hit]]:
 
     Returns (numbers, bare local numbers): libphonenumber's valid numbers first, then the
     masked and area-code shapes that do not overlap them; separately, bare 7-8 digit local
-    numbers, which rank below every cue-anchored reading.
+    numbers that no other reading of the run covers (also beside one: 63166092 151****8923),
+    which rank below every cue-anchored reading.
     """
     hits: list[Hit] = []
     bare: list[Hit] = []
@@ -437,16 +451,18 @@ def _phone_hits(text: str, original: str) -> tuple[list[Hit], list[Hit]]:
             label, note = _PHONE_LABELS[group]
             found.append(Hit(start, end, original[start:end], "contact", "contact", label, "error",
                              note, None))
-        if not found:
-            for match in _BARE_LOCAL_RE.finditer(text, run_start, run_end):
-                start, end = match.span()
-                if ((start and text[start - 1] in _BARE_NEIGHBOURS)
-                        or (end < len(text) and text[end] in _BARE_NEIGHBOURS)
-                        or _unit_follows(text, end) or _is_date(match.group())
-                        or _after_code_word(text, start)):
-                    continue
-                bare.append(Hit(start, end, original[start:end], "contact", "contact", "local",
-                                "error", "电话号码（无区号）", None))
+        # Bare locals where no other reading covers them (also beside a number found in the
+        # same run: 详询 63166092 151****8923).
+        for match in _BARE_LOCAL_RE.finditer(text, run_start, run_end):
+            start, end = match.span()
+            if (any(hit.start < end and start < hit.end for hit in found)
+                    or (start and text[start - 1] in _BARE_NEIGHBOURS)
+                    or (end < len(text) and text[end] in _BARE_NEIGHBOURS)
+                    or _unit_follows(text, end) or _is_date(match.group())
+                    or _after_code_word(text, start)):
+                continue
+            bare.append(Hit(start, end, original[start:end], "contact", "contact", "local",
+                            "error", "电话号码（无区号）", None))
         found.sort(key=lambda hit: hit.start)
         hits.extend(found)
     return hits, bare
