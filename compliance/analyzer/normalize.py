@@ -20,6 +20,11 @@ variants a copywriter (or an evader) can produce:
 * full-width ``，！？：；（）`` and the ideographic space are left alone: no lexicon term
   contains them, and folding them would push nearly every Chinese message off the fast path.
 
+* look-alike characters: a rare character that spam writes for the common one it resembles
+  (``偍高`` → ``提高``, ``媬分锞程`` → ``保分课程``), one character for one, from the data file
+  ``compliance/lexicons/scanners/lookalike.toml`` (see `LOOKALIKE_PATH`). They are part of the
+  same translate table, so they cost nothing extra and keep the offset map exact.
+
 Look-alike *words* (威信, 薇信, V信 for 微信) are not folded here: they are ordinary entries of the
 ``contact`` lexicon, so each carries its own note and examples and policy stays data.
 
@@ -105,6 +110,30 @@ _FOLD_RANGES: tuple[tuple[int, int], ...] = (
 )
 _T2S_RANGES: tuple[tuple[int, int], ...] = ((0x3400, 0x4DC0), (0x4E00, 0xA000))
 
+#: The look-alike table (policy is data): rare character -> the common character it imitates.
+LOOKALIKE_PATH = Path(__file__).resolve().parent.parent / "lexicons" / "scanners" / "lookalike.toml"
+
+
+def lookalike_entries(source: bytes | None = None) -> dict[str, tuple[str, str]]:
+    """The look-alike table: key character -> (the character it imitates, note).
+
+    Read from ``source`` (the bytes of a TOML file of the `LOOKALIKE_PATH` format) or from
+    `LOOKALIKE_PATH`. Raises ValueError for a malformed entry: a key or value that is not one
+    character, or a missing note.
+    """
+    import tomllib  # here: a process that loads the cached tables never parses the file
+
+    data = tomllib.loads((LOOKALIKE_PATH.read_bytes() if source is None else source).decode("utf-8"))
+    entries: dict[str, tuple[str, str]] = {}
+    for key, entry in data.get("fold", {}).items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"look-alike {key!r}: expected a table with 'to' and 'note'")
+        to, note = entry.get("to"), entry.get("note")
+        if len(key) != 1 or not isinstance(to, str) or len(to) != 1 or not isinstance(note, str) or not note.strip():
+            raise ValueError(f"look-alike {key!r}: need one character folding to one character, with a note")
+        entries[key] = (to, note)
+    return entries
+
 
 @dataclass(frozen=True, slots=True)
 class _Tables:
@@ -154,10 +183,13 @@ def _t2s_table() -> dict[str, str]:
     return {a: b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
 
 
-def _fold_uncached(ch: str, t2s: dict[str, str]) -> str:
-    """Fold one character (NFKC, lower case, homoglyphs, t2s) without the tables."""
+def _fold_uncached(ch: str, t2s: dict[str, str], lookalike: dict[str, str] | None = None) -> str:
+    """Fold one character (NFKC, lower case, homoglyphs, t2s; a look-alike character first, to
+    the character it imitates) without the tables."""
     if ch in INVISIBLE:
         return ""
+    if lookalike and ch in lookalike:
+        return lookalike[ch]
     folded = unicodedata.normalize("NFKC", ch).lower()
     return "".join(t2s.get(c, _HOMOGLYPHS.get(c, c)) for c in folded)
 
@@ -166,13 +198,14 @@ def _table_data() -> tuple[dict[int, str], str, str, str]:
     """What the tables are made of: the fold map and the bodies of the three character
     classes (plain values, so they can be cached on disk; see `_tables`)."""
     t2s = _t2s_table()
+    lookalike = {key: to for key, (to, _) in lookalike_entries().items()}
     fold: dict[int, str] = {}
     for lo, hi in _FOLD_RANGES:
         for cp in range(lo, hi):
             ch = chr(cp)
             if ch in _KEEP_AS_IS:
                 continue
-            folded = _fold_uncached(ch, t2s)
+            folded = _fold_uncached(ch, t2s, lookalike)
             if folded != ch:
                 fold[cp] = folded
     bmp_keys = sorted(cp for cp in fold if cp < 0x10000)
@@ -214,12 +247,14 @@ def _build_tables(data: tuple[dict[int, str], str, str, str] | None = None) -> _
 
 def _tables_key() -> str:
     """The cache key of the tables: everything they are derived from — this module's code and
-    data (its file), the Unicode database, OpenCC's installed files — so a changed input is a
-    new key."""
+    data (its file), the look-alike table (`LOOKALIKE_PATH`), the Unicode database, OpenCC's
+    installed files — so a changed input is a new key."""
     from compliance import diskcache as cache
 
     source = Path(__file__).read_bytes()
-    return cache.cache_key("normalize-tables-2", source, unicodedata.unidata_version, _opencc_identity())
+    return cache.cache_key(
+        "normalize-tables-3", source, LOOKALIKE_PATH.read_bytes(), unicodedata.unidata_version, _opencc_identity()
+    )
 
 
 def _opencc_identity() -> str:
