@@ -9,11 +9,9 @@ linter's figures on the dev split stay at or above `DEV_FLOORS`.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -27,6 +25,7 @@ from compliance.evaluation.render import TSV_FILE, evaluation_text, text_sha
 from compliance.evaluation.scoring import overlaps, score
 from compliance.evaluation.systems import LINT_CATEGORY, Prediction, lint_system
 from compliance.evaluation.worksheet import WorksheetError, dump, parse
+from benchmark_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "accuracy"
@@ -509,12 +508,7 @@ def test_committed_labels_are_well_formed() -> None:
     assert {lb.item for lb in data.labels} <= set(data.items)
 
 
-def _script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_accuracy_{name}", ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_script = load_script
 
 
 @pytest.mark.corpus

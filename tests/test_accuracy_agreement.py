@@ -5,11 +5,9 @@ second-reader file (well formed, exactly the sample, kept apart from the gold la
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -18,6 +16,7 @@ from compliance.evaluation.agreement import AGREEMENT_DIR, SAMPLE_SIZE, Kappa, c
 from compliance.evaluation.dataset import LABELS_DIR, EvaluationSet
 from compliance.evaluation.draw import Corpus, Item, ManifestRow, read_manifest
 from compliance.evaluation.labels import Label, Span, read_labels
+from benchmark_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "accuracy"
@@ -203,12 +202,7 @@ def test_second_reader_file_is_well_formed_with_the_corpus() -> None:
     assert [p for lb in second for p in validate(lb, data.texts[lb.id], rows)] == []
 
 
-def _script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_accuracy_{name}", ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_script = load_script
 
 
 @pytest.mark.corpus

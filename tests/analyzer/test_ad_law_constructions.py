@@ -13,11 +13,9 @@ through the public API as a JD SMS, as in ``test_ad_law_guideline.py``:
 
 from __future__ import annotations
 
-import functools
-
 import pytest
 
-from compliance import Engine
+from .ad_law_check import ad_law, overlapping
 
 STRICT: list[tuple[str, str]] = [
     # art. 9(3): price claims and absolute wording
@@ -209,37 +207,17 @@ NO_SPAN: list[str] = [
 ]
 
 
-@functools.cache
-def _engine() -> Engine:
-    """One engine for the module (building it loads every pack and lexicon)."""
-    return Engine()
-
-
-def _ad_law(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, severity) of the ad_law findings of `text` linted as a JD SMS."""
-    report = _engine().lint(text, "jd.sms")
-    return [(f.start, f.end, f.severity) for f in report.findings
-            if f.category == "ad_law" and f.start is not None and f.end is not None]
-
-
-def _overlapping(text: str, wording: str) -> list[str]:
-    """Severities of the ad_law findings that overlap `wording` in `text`."""
-    start = text.index(wording)
-    end = start + len(wording)
-    return [severity for s, e, severity in _ad_law(text) if s < end and start < e]
-
-
 @pytest.mark.parametrize(("text", "wording"), STRICT, ids=[w for _, w in STRICT])
 def test_strict_construction_is_an_error(text: str, wording: str) -> None:
-    assert "error" in _overlapping(text, wording), (text, _ad_law(text))
+    assert "error" in overlapping(text, wording), (text, ad_law(text))
 
 
 @pytest.mark.parametrize(("text", "wording"), BORDERLINE, ids=[w for _, w in BORDERLINE])
 def test_borderline_construction_is_a_warning(text: str, wording: str) -> None:
-    found = _overlapping(text, wording)
-    assert "warning" in found and "error" not in found, (text, _ad_law(text))
+    found = overlapping(text, wording)
+    assert "warning" in found and "error" not in found, (text, ad_law(text))
 
 
 @pytest.mark.parametrize("text", NO_SPAN)
 def test_near_miss_is_not_flagged(text: str) -> None:
-    assert _ad_law(text) == [], (text, _ad_law(text))
+    assert ad_law(text) == [], (text, ad_law(text))
