@@ -80,3 +80,12 @@ def test_eligibility_command_exit_codes(capsys: pytest.CaptureFixture[str]) -> N
 def test_python_dash_m_entry_point() -> None:
     result = subprocess.run([sys.executable, "-m", "compliance", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and "compliance" in result.stdout
+
+
+def test_demo_runs_on_the_bundled_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    """`compliance demo` (what `make demo` runs) finds the examples shipped in the package."""
+    from compliance.cli.demo import EXAMPLES
+
+    assert (EXAMPLES / "facts" / "jd_message_box_eligible.json").is_file()
+    assert main(["demo"]) == 0
+    assert "JD message box" in capsys.readouterr().out

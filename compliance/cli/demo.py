@@ -8,7 +8,7 @@ import random
 import time
 from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _section(title: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance import Engine, cache
+from compliance import Engine, diskcache as cache
 from compliance.analyzer import normalize
 
 CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
