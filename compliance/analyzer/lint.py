@@ -328,11 +328,18 @@ def prepare_message(program: Program, message: str | Mapping[str, Any], *, optou
 def report_of(program: Program, facts: dict[str, Any], fields: dict[str, str],
               offsets: dict[str, int]) -> LintReport:
     """Run the pack's copy rules over prepared facts; the report of their findings."""
-    try:
-        raw = program.copy(facts)
-    except Exception as exc:  # noqa: BLE001 - a primitive failing is reported, with the rule set
-        raise EvaluationError(f"linting for {program.pack.channel} failed: {exc!r}") from exc
+    raw = _run_copy(program.copy, program.pack.channel, facts)
     return LintReport(program.pack.channel, findings_of(program, facts, raw) if raw else [], fields, offsets)
+
+
+def _run_copy(copy: Callable[[dict[str, Any]], list[tuple[int, str | None, Any]]], channel: str,
+              facts: dict[str, Any]) -> list[tuple[int, str | None, Any]]:
+    """The compiled copy function's raw results; a primitive failing is an `EvaluationError`
+    naming the channel."""
+    try:
+        return copy(facts)
+    except Exception as exc:  # noqa: BLE001 - a primitive failing is reported, with the rule set
+        raise EvaluationError(f"linting for {channel} failed: {exc!r}") from exc
 
 
 def findings_of(program: Program, facts: Mapping[str, Any], raw: list[tuple[int, str | None, Any]]) -> list[Finding]:
@@ -483,10 +490,7 @@ def lint_batch(program: Program, messages: list[Any], *, optout_phrases: Any, ma
                 if not isinstance(message, str):
                     facts = check(facts)
             # `report_of`, with the rule plans looked up once
-            try:
-                raw = copy(facts)
-            except Exception as exc:  # noqa: BLE001 - as in report_of
-                raise EvaluationError(f"linting for {channel} failed: {exc!r}") from exc
+            raw = _run_copy(copy, channel, facts)
             out.append(LintReport(channel, _findings(rules, facts, raw) if raw else [], fields, offsets))
         except ComplianceError as exc:
             if errors == "return":

@@ -380,7 +380,7 @@ def _is_date(digits: str) -> bool:
 
 
 #: The start of a later digit group in a run (after a space): where a second number may begin.
-_GROUP_START_RE = re.compile(f"(?<=[ \u3000])[+(（{_D}]")
+_GROUP_START_RE = recache.compile(f"(?<=[ \u3000])[+(（{_D}]")
 
 
 def _library_hits(text: str, original: str, start: int, end: int) -> list[Hit]:
