@@ -113,7 +113,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def cmd_rule(args: argparse.Namespace) -> int:
     """Explain one rule: what it checks, why, its examples and its source."""
-    from compliance.checker.evaluator import render
+    from compliance.checker.describe import describe_rule
 
     engine = _engine(args)
     try:
@@ -121,6 +121,7 @@ def cmd_rule(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return EXIT_ERROR
+    about = describe_rule(pack, rule)
     print(f"{rule.id} ({', '.join(rule.refs) or 'no ref'}) — {rule.kind}, {rule.severity}, category {rule.category}")
     print(f"pack {rule.pack} ({pack.title}); defined at {rule.pos.file}:{rule.pos.line}")
     print()
@@ -129,26 +130,19 @@ def cmd_rule(args: argparse.Namespace) -> int:
         print()
         print(rule.explain)
     print()
-    if rule.when is not None:
-        print(f"applies when: {render(rule.when)}")
-    condition = rule.require if rule.require is not None else rule.select
-    if condition is not None:
-        print(f"{'requires' if rule.require is not None else 'selects'}: {render(condition)}")
-    for tier in rule.tiers:
-        grants = ", ".join(f"{k} = {v.text}" for k, v in tier.grants)
-        print(f"tier {tier.name}{' (' + tier.ref + ')' if tier.ref else ''}: {render(tier.condition)}"
-              + (f" → {grants}" if grants else ""))
-    if rule.message is not None:
-        print(f"message: {rule.message.source}")
-    if rule.examples:
+    if about["when"] is not None:
+        print(f"applies when: {about['when']}")
+    if about["condition"] is not None:
+        print(f"{about['condition_kind']}: {about['condition']}")
+    for tier in about["tiers"]:
+        print(f"tier {tier}")
+    if about["message"] is not None:
+        print(f"message: {about['message']}")
+    if about["examples"]:
         print()
         print("examples:")
-        for example in rule.examples:
-            if example.facts is not None:
-                body = ", ".join(f"{'.'.join(a.target)} = {render(a.value)}" for a in example.facts)
-                print(f"  {example.outcome}: {{ {body} }}")
-            else:
-                print(f"  {example.outcome}: {example.text}")
+        for example in about["examples"]:
+            print(f"  {example['outcome']}: {example['text']}")
     return EXIT_CLEAN
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 #: URL path → (file in compliance/server/static, media type).
@@ -105,33 +104,10 @@ def _measure(fields: Mapping[str, str], counted: bool, limits: dict[str, int]) -
 
 
 def rule_detail(engine: Any, rule_id: str) -> dict[str, Any]:
-    """What ``compliance rule RULE_ID`` shows, as data: refs, kind, severity, title, explanation,
-    condition, tiers, message, examples and source (file name and line only).
+    """What ``compliance rule RULE_ID`` shows, as data (`compliance.checker.describe.describe_rule`).
 
     Raises KeyError (with a did-you-mean) for an unknown rule.
     """
-    from compliance.checker.evaluator import render
+    from compliance.checker.describe import describe_rule
 
-    pack, rule = engine.rule(rule_id)
-    condition = rule.require if rule.require is not None else rule.select
-    examples = []
-    for example in rule.examples:
-        if example.facts is not None:
-            body = ", ".join(f"{'.'.join(a.target)} = {render(a.value)}" for a in example.facts)
-            examples.append({"outcome": example.outcome, "text": f"{{ {body} }}"})
-        else:
-            examples.append({"outcome": example.outcome, "text": example.text or ""})
-    tiers = []
-    for tier in rule.tiers:
-        grants = ", ".join(f"{k} = {v.text}" for k, v in tier.grants)
-        tiers.append(f"{tier.name}{' (' + tier.ref + ')' if tier.ref else ''}: {render(tier.condition)}"
-                     + (f" → {grants}" if grants else ""))
-    return {"id": rule.id, "refs": list(rule.refs), "kind": rule.kind, "severity": rule.severity,
-            "category": rule.category, "pack": rule.pack, "pack_title": pack.title, "channel": pack.channel,
-            "title": rule.title, "explain": rule.explain,
-            "when": render(rule.when) if rule.when is not None else None,
-            "condition": render(condition) if condition is not None else None,
-            "condition_kind": None if condition is None else ("requires" if rule.require is not None else "selects"),
-            "find": render(rule.find) if rule.find is not None else None,
-            "on": list(rule.on), "tiers": tiers, "message": rule.message.source if rule.message is not None else None,
-            "examples": examples, "source": f"{Path(rule.pos.file).name}:{rule.pos.line}"}
+    return describe_rule(*engine.rule(rule_id))
